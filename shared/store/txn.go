@@ -68,10 +68,12 @@ type Txn struct {
 
 // Absent, Present, AtVersion, Put, PutTTL and Delete build conditions and
 // ops; they keep call sites short.
-func Absent(key []byte) Cond                   { return Cond{Kind: CondAbsent, Key: key} }
-func Present(key []byte) Cond                  { return Cond{Kind: CondPresent, Key: key} }
-func AtVersion(key []byte, version uint64) Cond { return Cond{Kind: CondVersion, Key: key, Version: version} }
-func Put(key, value []byte) Op                 { return Op{Kind: OpPut, Key: key, Value: value} }
+func Absent(key []byte) Cond  { return Cond{Kind: CondAbsent, Key: key} }
+func Present(key []byte) Cond { return Cond{Kind: CondPresent, Key: key} }
+func AtVersion(key []byte, version uint64) Cond {
+	return Cond{Kind: CondVersion, Key: key, Version: version}
+}
+func Put(key, value []byte) Op { return Op{Kind: OpPut, Key: key, Value: value} }
 func PutExpiring(key, value []byte, at time.Time) Op {
 	return Op{Kind: OpPut, Key: key, Value: value, ExpiresAt: at}
 }
@@ -119,7 +121,7 @@ var ErrNotFound = errors.New("store: key not found")
 
 // ConflictError is returned when a precondition failed; nothing was written.
 type ConflictError struct {
-	Cond   int      // index into Txn.Conds
+	Cond   int // index into Txn.Conds
 	Key    []byte
 	Want   CondKind
 	Actual uint64 // the key's version when the condition was checked, 0 if absent
