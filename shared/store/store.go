@@ -30,6 +30,9 @@ type Reader interface {
 type Event struct {
 	Index uint64
 	Keys  [][]byte // every key the transaction wrote or deleted
+	// Reset means the whole state was replaced (a snapshot was restored):
+	// every key may have changed.
+	Reset bool
 }
 
 // Store is the contract both Local and Node meet (see storetest).
