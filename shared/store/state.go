@@ -388,7 +388,7 @@ func (s *state) expired(now time.Time, limit int) ([]Cond, error) {
 // from a consistent Pebble snapshot:
 //
 //	magic "AKSNAP1\n"
-//	repeated: uvarint(len key) key uvarint(len value) value
+//	repeated: uvarint(len key) uvarint(len value) key value
 //	uvarint(0) uvarint(0)  -- end marker (no key is empty)
 //	uint64 count, uint32 crc32c of everything before
 var snapshotMagic = []byte("AKSNAP1\n")
@@ -410,11 +410,13 @@ func writeSnapshot(snap *pebble.Snapshot, w io.Writer) error {
 	var count uint64
 	var hdr [binary.MaxVarintLen64]byte
 	for ok := it.First(); ok; ok = it.Next() {
-		for _, p := range [][]byte{it.Key(), it.Value()} {
-			n := binary.PutUvarint(hdr[:], uint64(len(p)))
-			bw.Write(hdr[:n])
-			bw.Write(p)
-		}
+		k, v := it.Key(), it.Value()
+		n := binary.PutUvarint(hdr[:], uint64(len(k)))
+		bw.Write(hdr[:n])
+		n = binary.PutUvarint(hdr[:], uint64(len(v)))
+		bw.Write(hdr[:n])
+		bw.Write(k)
+		bw.Write(v)
 		count++
 	}
 	if err := it.Error(); err != nil {

@@ -1,0 +1,227 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/authok-edge/authok/shared/store"
+)
+
+// Secret is the cluster secret test clusters share.
+var Secret = []byte("storetest-cluster-secret")
+
+// ClusterOptions tunes a test cluster; the zero value is a sensible default.
+type ClusterOptions struct {
+	Now               func() time.Time
+	ReapInterval      time.Duration
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+	BatchApplies      bool
+	Logger            *slog.Logger // default: discard
+}
+
+// Member is one node of a test cluster, with its own internal HTTP server
+// on loopback, restartable on the same data dir and addresses.
+type Member struct {
+	ID       string
+	Voter    bool
+	Dir      string
+	RaftAddr string
+	URL      string
+	Node     *store.Node
+
+	srv  *http.Server
+	opts ClusterOptions
+	tb   testing.TB
+}
+
+// Cluster is a real Raft cluster of several nodes on loopback TCP.
+type Cluster struct {
+	tb      testing.TB
+	opts    ClusterOptions
+	Members []*Member
+	root    string
+}
+
+// NewCluster starts voters control-plane nodes (the first bootstraps) and
+// edges non-voters, and waits until every node has a leader and applied the
+// membership. Everything is stopped by tb.Cleanup.
+func NewCluster(tb testing.TB, voters, edges int, opts ClusterOptions) *Cluster {
+	tb.Helper()
+	if opts.Logger == nil {
+		var w io.Writer = io.Discard
+		if os.Getenv("STORETEST_LOG") != "" {
+			w = os.Stderr
+		}
+		opts.Logger = slog.New(slog.NewTextHandler(w, nil))
+	}
+	c := &Cluster{tb: tb, opts: opts, root: tb.TempDir()}
+	tb.Cleanup(c.Stop)
+	for i := 0; i < voters+edges; i++ {
+		id := fmt.Sprintf("control-%d", i+1)
+		if i >= voters {
+			id = fmt.Sprintf("edge-%d", i-voters+1)
+		}
+		c.AddMember(id, i < voters)
+	}
+	return c
+}
+
+// AddMember starts a new node and joins it through the first member.
+func (c *Cluster) AddMember(id string, voter bool) *Member {
+	c.tb.Helper()
+	m := &Member{
+		ID: id, Voter: voter, Dir: filepath.Join(c.root, id),
+		RaftAddr: freeAddr(c.tb), opts: c.opts, tb: c.tb,
+	}
+	bootstrap := len(c.Members) == 0
+	m.Start(bootstrap)
+	c.Members = append(c.Members, m)
+	if !bootstrap {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := store.Join(ctx, nil, Secret, c.Members[0].URL, store.JoinRequest{
+			NodeID: id, RaftAddr: m.RaftAddr, HTTPURL: m.URL, Voter: voter,
+		})
+		if err != nil {
+			c.tb.Fatalf("join %s: %v", id, err)
+		}
+	}
+	c.WaitReady(m)
+	return m
+}
+
+// Start (re)opens the member's node on its data dir and addresses.
+func (m *Member) Start(bootstrap bool) {
+	m.tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if m.URL != "" {
+		ln, err = net.Listen("tcp", m.URL[len("http://"):])
+	}
+	if err != nil {
+		m.tb.Fatalf("listen: %v", err)
+	}
+	m.URL = "http://" + ln.Addr().String()
+	node, err := store.OpenNode(store.Config{
+		NodeID: m.ID, DataDir: m.Dir, RaftBind: m.RaftAddr, HTTPURL: m.URL,
+		Bootstrap: bootstrap, ClusterSecret: Secret,
+		HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond, LeaderLeaseTimeout: 100 * time.Millisecond,
+		SnapshotThreshold: m.opts.SnapshotThreshold, TrailingLogs: m.opts.TrailingLogs,
+		BatchApplies: m.opts.BatchApplies, ReapInterval: m.opts.ReapInterval,
+		Now: m.opts.Now, Logger: m.opts.Logger.With("node", m.ID),
+	})
+	if err != nil {
+		ln.Close()
+		m.tb.Fatalf("open %s: %v", m.ID, err)
+	}
+	m.Node = node
+	m.srv = &http.Server{Handler: node.InternalHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go m.srv.Serve(ln)
+}
+
+// Kill stops the member abruptly (no leadership transfer).
+func (m *Member) Kill() {
+	if m.Node == nil {
+		return
+	}
+	m.srv.Close()
+	if err := m.Node.Close(); err != nil {
+		m.tb.Logf("close %s: %v", m.ID, err)
+	}
+	m.Node = nil
+}
+
+// Running lists the members whose node is up.
+func (c *Cluster) Running() []*Member {
+	var out []*Member
+	for _, m := range c.Members {
+		if m.Node != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Leader waits for a running member to lead and returns it.
+func (c *Cluster) Leader() *Member {
+	c.tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range c.Running() {
+			if m.Node.IsLeader() {
+				return m
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.tb.Fatal("no leader within 15s")
+	return nil
+}
+
+// Follower returns a running voter that is not the leader.
+func (c *Cluster) Follower() *Member {
+	c.tb.Helper()
+	leader := c.Leader()
+	for _, m := range c.Running() {
+		if m.Voter && m != leader {
+			return m
+		}
+	}
+	c.tb.Fatal("no follower")
+	return nil
+}
+
+// Edges returns the running non-voters.
+func (c *Cluster) Edges() []*Member {
+	var out []*Member
+	for _, m := range c.Running() {
+		if !m.Voter {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// WaitReady waits until m knows a leader, is caught up, and its member
+// record is replicated to it (so it can forward writes).
+func (c *Cluster) WaitReady(m *Member) {
+	c.tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = m.Node.Ready(0); err == nil {
+			id, _ := m.Node.Leader()
+			if _, gerr := m.Node.Get([]byte("sys/members/" + id)); gerr == nil {
+				return
+			} else {
+				err = gerr
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.tb.Fatalf("%s not ready within 30s: %v", m.ID, err)
+}
+
+// Stop kills every member.
+func (c *Cluster) Stop() {
+	for _, m := range c.Members {
+		m.Kill()
+	}
+}
+
+func freeAddr(tb testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
