@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -462,7 +463,23 @@ func (n *Node) voters() []raft.Server {
 type slogWriter struct{ log *slog.Logger }
 
 func (w slogWriter) Write(p []byte) (int, error) {
-	w.log.Warn(string(bytes.TrimSpace(p)), "component", "raft")
+	line := string(bytes.TrimSpace(p))
+	level := slog.LevelWarn
+	// hclog lines read "<timestamp> [LEVEL]  raft: message: k=v ...".
+	if i := strings.Index(line, " ["); i >= 0 {
+		if j := strings.Index(line[i:], "] "); j > 0 {
+			switch line[i+2 : i+j] {
+			case "ERROR":
+				level = slog.LevelError
+			case "INFO":
+				level = slog.LevelInfo
+			case "DEBUG", "TRACE":
+				level = slog.LevelDebug
+			}
+			line = strings.TrimSpace(line[i+j+2:])
+		}
+	}
+	w.log.Log(context.Background(), level, line, "component", "raft")
 	return len(p), nil
 }
 

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// role is what a process runs as.
+type role string
+
+const (
+	roleDev     role = "dev"
+	roleControl role = "control"
+	roleEdge    role = "edge"
+)
+
+// nodeConfig is every setting of the three roles; which flags a role
+// registers decides which fields it uses.
+type nodeConfig struct {
+	role role
+
+	NodeID        string
+	DataDir       string
+	Listen        string // dev: the one public listener
+	HTTPAddr      string // control/edge: public + internal HTTP listener
+	HTTPAdvertise string // URL peers use to reach HTTPAddr
+	RaftAddr      string
+	RaftAdvertise string
+	Issuer        string
+	Bootstrap     bool
+	Join          string
+	ControlURLs   listFlag // edge: where to proxy what it does not serve
+
+	ClusterSecret string
+	TLSCert       string
+	TLSKey        string
+	TLSCA         string
+
+	HeartbeatTimeout  time.Duration
+	ElectionTimeout   time.Duration
+	LeaderLease       time.Duration
+	SnapshotThreshold uint64
+	BatchApplies      bool
+	ReadyMaxLag       uint64
+	ShutdownTimeout   time.Duration
+
+	LogLevel  string
+	LogFormat string
+}
+
+// register adds the role's flags to fs.
+func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
+	c.role = r
+	switch r {
+	case roleDev:
+		fs.StringVar(&c.DataDir, "data-dir", "./data", "directory for all state (created if missing)")
+		fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address to serve every public path on")
+		fs.StringVar(&c.Issuer, "issuer", "", "issuer URL of the default tenant (default http://<listen>/)")
+	default:
+		fs.StringVar(&c.NodeID, "node-id", "", "unique, stable id of this node (required)")
+		fs.StringVar(&c.DataDir, "data-dir", "", "directory for this node's state (required)")
+		fs.StringVar(&c.HTTPAddr, "http-addr", "", "address to serve HTTP on: public paths and the internal cluster API (required)")
+		fs.StringVar(&c.HTTPAdvertise, "http-advertise", "", "URL other nodes use to reach --http-addr (default http://<http-addr>)")
+		fs.StringVar(&c.RaftAddr, "raft-addr", "", "address the Raft transport listens on (required)")
+		fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "address other nodes dial for Raft (default --raft-addr)")
+		fs.StringVar(&c.Issuer, "issuer", "", "issuer URL of the default tenant, e.g. https://auth.example.com/ (required)")
+		fs.StringVar(&c.Join, "join", "", "HTTP URL of any control-plane node already in the cluster")
+		fs.StringVar(&c.ClusterSecret, "cluster-secret", "", "shared secret that authenticates all inter-node traffic (required)")
+		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate for inter-node TLS (with --tls-key and --tls-ca)")
+		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key for inter-node TLS")
+		fs.StringVar(&c.TLSCA, "tls-ca", "", "PEM CA bundle that signs every node's certificate")
+		fs.DurationVar(&c.HeartbeatTimeout, "raft-heartbeat-timeout", 200*time.Millisecond, "Raft heartbeat timeout; raise for voters across regions")
+		fs.DurationVar(&c.ElectionTimeout, "raft-election-timeout", 200*time.Millisecond, "Raft election timeout")
+		fs.DurationVar(&c.LeaderLease, "raft-leader-lease-timeout", 100*time.Millisecond, "Raft leader lease (at most the heartbeat timeout)")
+		fs.Uint64Var(&c.SnapshotThreshold, "raft-snapshot-threshold", 8192, "log entries between snapshots")
+		fs.BoolVar(&c.BatchApplies, "raft-batch-applies", true, "coalesce concurrent writes on the leader into one log entry")
+		fs.Uint64Var(&c.ReadyMaxLag, "ready-max-lag", 1000, "/readyz fails while the local apply index is more than this many entries behind the commit index")
+	}
+	if r == roleControl {
+		fs.BoolVar(&c.Bootstrap, "bootstrap", false, "start a new cluster with this node as its first voter")
+	}
+	if r == roleEdge {
+		fs.Var(&c.ControlURLs, "control-url", "comma-separated control-plane URLs to proxy other paths to (default --join)")
+	}
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain requests on SIGINT/SIGTERM")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+}
+
+// validate reports every problem at once, and fills derived defaults.
+func (c *nodeConfig) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	required := func(v, flag string) {
+		if strings.TrimSpace(v) == "" {
+			bad("--%s is required", flag)
+		}
+	}
+	hostPort := func(v, flag string) {
+		if v == "" {
+			return
+		}
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			bad("--%s %q: want host:port", flag, v)
+		}
+	}
+	if c.role == roleDev {
+		hostPort(c.Listen, "listen")
+		if c.Issuer == "" && c.Listen != "" {
+			c.Issuer = "http://" + c.Listen + "/"
+		}
+	} else {
+		required(c.NodeID, "node-id")
+		required(c.DataDir, "data-dir")
+		required(c.HTTPAddr, "http-addr")
+		required(c.RaftAddr, "raft-addr")
+		required(c.Issuer, "issuer")
+		required(c.ClusterSecret, "cluster-secret")
+		hostPort(c.HTTPAddr, "http-addr")
+		hostPort(c.RaftAddr, "raft-addr")
+		hostPort(c.RaftAdvertise, "raft-advertise")
+		if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
+			bad("--cluster-secret must be at least 16 characters")
+		}
+		if c.HTTPAdvertise == "" && c.HTTPAddr != "" {
+			c.HTTPAdvertise = "http://" + c.HTTPAddr
+		}
+		if c.HTTPAdvertise != "" {
+			checkURL(c.HTTPAdvertise, "http-advertise", bad)
+		}
+		if c.Join != "" {
+			checkURL(c.Join, "join", bad)
+		}
+		switch c.role {
+		case roleControl:
+			if c.Bootstrap == (c.Join != "") {
+				bad("give exactly one of --bootstrap (new cluster) or --join URL (existing cluster)")
+			}
+		case roleEdge:
+			required(c.Join, "join")
+			if len(c.ControlURLs) == 0 && c.Join != "" {
+				c.ControlURLs = listFlag{c.Join}
+			}
+			for _, u := range c.ControlURLs {
+				checkURL(u, "control-url", bad)
+			}
+		}
+		if (c.TLSCert == "") != (c.TLSKey == "") || (c.TLSCert != "" && c.TLSCA == "") {
+			bad("inter-node TLS needs all of --tls-cert, --tls-key and --tls-ca")
+		}
+		if c.LeaderLease > c.HeartbeatTimeout {
+			bad("--raft-leader-lease-timeout %s exceeds --raft-heartbeat-timeout %s", c.LeaderLease, c.HeartbeatTimeout)
+		}
+		if c.HeartbeatTimeout < 5*time.Millisecond || c.ElectionTimeout < 5*time.Millisecond {
+			bad("Raft timeouts must be at least 5ms")
+		}
+	}
+	if c.Issuer != "" {
+		u, err := url.Parse(c.Issuer)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("--issuer %q: want an absolute http(s) URL without query or fragment", c.Issuer)
+		} else if !strings.HasSuffix(c.Issuer, "/") {
+			c.Issuer += "/"
+		}
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("--log-format %q: want text or json", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(v, flag string, bad func(string, ...any)) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("--%s %q: want an http(s) URL like http://10.0.0.1:8080", flag, v)
+	}
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// prepareDataDir creates the data dir and proves it is writable, so a bad
+// path fails at startup with a clear message, not deep inside Pebble.
+func prepareDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	probe := filepath.Join(dir, ".write-test")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		return fmt.Errorf("data dir %s is not writable: %w", dir, err)
+	}
+	return os.Remove(probe)
+}
+
+// tlsConfig loads inter-node TLS: this node's certificate, and the CA that
+// must sign every peer's (both as client and as server).
+func (c *nodeConfig) tlsConfig() (*tls.Config, error) {
+	if c.TLSCert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("inter-node TLS: %w", err)
+	}
+	pem, err := os.ReadFile(c.TLSCA)
+	if err != nil {
+		return nil, fmt.Errorf("inter-node TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("inter-node TLS CA %s: no certificates found", c.TLSCA)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		RootCAs:      pool,
+		ClientCAs:    pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	controlsrv "github.com/authok-edge/authok/control/server"
+	edgesrv "github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/bootstrap"
+	"github.com/authok-edge/authok/shared/health"
+	"github.com/authok-edge/authok/shared/httpmetrics"
+	"github.com/authok-edge/authok/shared/secretbox"
+	"github.com/authok-edge/authok/shared/store"
+)
+
+const envOnlyUsage = `Environment-only settings (secrets never go on a command line):
+  AUTHOK_MASTER_KEY               32 random bytes, standard base64, that encrypt secrets at rest.
+                                  Every node of a cluster needs the same key. Required by control
+                                  and edge; dev generates <data-dir>/master.key (0600) if unset.
+                                  Make one with: head -c 32 /dev/urandom | base64
+  AUTHOK_BOOTSTRAP_CLIENT_ID      client_id of the management client a new cluster creates
+  AUTHOK_BOOTSTRAP_CLIENT_SECRET  its client_secret (at least 16 characters)
+                                  Both are generated when unset, printed once and written to
+                                  <data-dir>/bootstrap.json (0600).`
+
+func devCommand() *command {
+	c := newCommand("dev", "Run everything in one process: a single-voter control plane and an edge listener, data in a local folder.")
+	cfg := &nodeConfig{}
+	cfg.register(c.fs, roleDev)
+	c.usage = envOnlyUsage
+	c.run = func(env *environment) error { return runNode(cfg, env) }
+	return c
+}
+
+func controlCommand() *command {
+	c := newCommand("control", "Run a control-plane node (Raft voter): Management API, login pages, cluster membership.")
+	cfg := &nodeConfig{}
+	cfg.register(c.fs, roleControl)
+	c.usage = envOnlyUsage + `
+
+Example, a three-node cluster on one machine:
+  authok control --node-id c1 --raft-addr 127.0.0.1:7001 --http-addr 127.0.0.1:9001 --data-dir d/c1 --issuer http://127.0.0.1:9001/ --bootstrap
+  authok control --node-id c2 --raft-addr 127.0.0.1:7002 --http-addr 127.0.0.1:9002 --data-dir d/c2 --issuer http://127.0.0.1:9001/ --join http://127.0.0.1:9001
+  (with AUTHOK_CLUSTER_SECRET and AUTHOK_MASTER_KEY set alike for every node)`
+	c.run = func(env *environment) error { return runNode(cfg, env) }
+	return c
+}
+
+func edgeCommand() *command {
+	c := newCommand("edge", "Run an edge node (Raft non-voter): serves the hot paths from its local replica and proxies the rest.")
+	cfg := &nodeConfig{}
+	cfg.register(c.fs, roleEdge)
+	c.usage = envOnlyUsage
+	c.run = func(env *environment) error { return runNode(cfg, env) }
+	return c
+}
+
+// runNode is the composition root of every serving role.
+func runNode(cfg *nodeConfig, env *environment) error {
+	if err := cfg.validate(); err != nil {
+		return usageError{err}
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	var logger *slog.Logger
+	if cfg.LogFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(env.stderr, opts))
+	} else {
+		logger = slog.New(slog.NewTextHandler(env.stderr, opts))
+	}
+	logger = logger.With("role", string(cfg.role))
+
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return err
+	}
+	box, err := masterKey(cfg, env)
+	if err != nil {
+		return err
+	}
+	tlsConf, err := cfg.tlsConfig()
+	if err != nil {
+		return usageError{err}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	httpMetrics, err := httpmetrics.New(reg)
+	if err != nil {
+		return err
+	}
+
+	addr := cfg.HTTPAddr
+	if cfg.role == roleDev {
+		addr = cfg.Listen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	defer ln.Close()
+
+	internalClient := &http.Client{Timeout: 15 * time.Second}
+	if tlsConf != nil {
+		internalClient.Transport = &http.Transport{TLSClientConfig: tlsConf}
+	}
+	scfg := store.Config{
+		NodeID:             cfg.NodeID,
+		DataDir:            cfg.DataDir,
+		RaftBind:           cfg.RaftAddr,
+		RaftAdvertise:      cfg.RaftAdvertise,
+		HTTPURL:            cfg.HTTPAdvertise,
+		Bootstrap:          cfg.Bootstrap,
+		ClusterSecret:      []byte(cfg.ClusterSecret),
+		TLS:                tlsConf,
+		HeartbeatTimeout:   cfg.HeartbeatTimeout,
+		ElectionTimeout:    cfg.ElectionTimeout,
+		LeaderLeaseTimeout: cfg.LeaderLease,
+		SnapshotThreshold:  cfg.SnapshotThreshold,
+		BatchApplies:       cfg.BatchApplies,
+		Logger:             logger,
+		HTTPClient:         internalClient,
+		Registerer:         reg,
+	}
+	if cfg.role == roleDev {
+		// One voter in one process: no network transport, and a secret no
+		// one else knows for the (unmounted) internal API.
+		scfg.NodeID, scfg.Bootstrap, scfg.BatchApplies = "dev", true, true
+		_, scfg.Transport = raft.NewInmemTransport("dev")
+		scfg.ClusterSecret = make([]byte, 32)
+		rand.Read(scfg.ClusterSecret)
+		cfg.ReadyMaxLag = 1000
+	}
+	node, err := store.OpenNode(scfg)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+
+	runsBootstrap := cfg.role == roleDev || cfg.Bootstrap
+	var bootstrapped atomic.Bool
+	ready := health.Func(func() error {
+		if err := node.Ready(cfg.ReadyMaxLag); err != nil {
+			return err
+		}
+		if runsBootstrap && !bootstrapped.Load() {
+			return errors.New("creating the default tenant")
+		}
+		return nil
+	})
+
+	internal := node.InternalHandler()
+	var serve func(net.Listener) error
+	var shutdown func(context.Context) error
+	control := controlsrv.New(controlsrv.Config{Checker: ready, Metrics: httpMetrics, Gatherer: reg, Logger: logger})
+	switch cfg.role {
+	case roleControl:
+		control.Handle(store.InternalPrefix, internal)
+		serve, shutdown = control.Serve, control.Shutdown
+	case roleEdge, roleDev:
+		ecfg := edgesrv.Config{Checker: ready, Metrics: httpMetrics, Gatherer: reg, Logger: logger}
+		if cfg.role == roleDev {
+			ecfg.ControlHandler = control.Handler()
+		} else {
+			ecfg.ControlURLs = cfg.ControlURLs
+			ecfg.ControlTLSConfig = tlsConf
+		}
+		edge, err := edgesrv.New(ecfg)
+		if err != nil {
+			return err
+		}
+		if cfg.role == roleEdge {
+			// The edge answers the internal API itself (its status for the
+			// members listing); it must never be proxied to the control plane.
+			h := fasthttpadaptor.NewFastHTTPHandler(internal)
+			for _, r := range internalRoutes {
+				edge.Handle(r.method, r.path, h)
+			}
+		}
+		serve, shutdown = edge.Serve, edge.Shutdown
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- serve(ln) }()
+	logger.Info("serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "data_dir", cfg.DataDir)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if cfg.Join != "" {
+		req := store.JoinRequest{NodeID: cfg.NodeID, RaftAddr: raftAdvertise(cfg), HTTPURL: cfg.HTTPAdvertise, Voter: cfg.role == roleControl}
+		joinCtx, joinCancel := context.WithTimeout(ctx, 2*time.Minute)
+		err := store.Join(joinCtx, internalClient, []byte(cfg.ClusterSecret), cfg.Join, req)
+		joinCancel()
+		if err != nil {
+			return fmt.Errorf("join the cluster via %s: %w", cfg.Join, err)
+		}
+		logger.Info("joined the cluster", "via", cfg.Join, "voter", req.Voter)
+	}
+	bootErr := make(chan error, 1)
+	if runsBootstrap {
+		go func() {
+			res, err := ensureDefaultTenant(ctx, node, box, cfg, env)
+			if err != nil {
+				bootErr <- err
+				return
+			}
+			bootstrapped.Store(true)
+			reportBootstrap(env, logger, cfg, res)
+		}()
+	}
+
+	select {
+	case sig := <-env.stop:
+		logger.Info("stopping", "signal", sig.String())
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case err := <-bootErr:
+		return err
+	}
+	cancel()
+	drain, drainCancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer drainCancel()
+	if err := shutdown(drain); err != nil {
+		logger.Warn("http shutdown", "err", err)
+	}
+	if err := node.Shutdown(); err != nil {
+		return fmt.Errorf("stop store: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+var internalRoutes = []struct{ method, path string }{
+	{"POST", "/internal/v1/store/apply"},
+	{"POST", "/internal/v1/cluster/join"},
+	{"POST", "/internal/v1/cluster/remove"},
+	{"GET", "/internal/v1/cluster/members"},
+	{"GET", "/internal/v1/status"},
+}
+
+func raftAdvertise(cfg *nodeConfig) string {
+	if cfg.RaftAdvertise != "" {
+		return cfg.RaftAdvertise
+	}
+	return cfg.RaftAddr
+}
+
+// masterKey loads AUTHOK_MASTER_KEY; only dev may fall back to a key file
+// it generates in the data dir.
+func masterKey(cfg *nodeConfig, env *environment) (secretbox.Key, error) {
+	if v := env.getenv("AUTHOK_MASTER_KEY"); v != "" {
+		k, err := secretbox.ParseMasterKey(v)
+		if err != nil {
+			return secretbox.Key{}, usageError{fmt.Errorf("AUTHOK_MASTER_KEY: %w", err)}
+		}
+		return k, nil
+	}
+	if cfg.role != roleDev {
+		return secretbox.Key{}, usageError{errors.New("AUTHOK_MASTER_KEY is required (32 random bytes, standard base64; the same on every node): generate one with 'head -c 32 /dev/urandom | base64'")}
+	}
+	return secretbox.LoadOrCreateDevKey(cfg.DataDir)
+}
+
+// ensureDefaultTenant waits for the store to take writes, then creates
+// the default tenant and management client unless they exist.
+func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Key, cfg *nodeConfig, env *environment) (bootstrap.Result, error) {
+	for node.Ready(cfg.ReadyMaxLag) != nil {
+		select {
+		case <-ctx.Done():
+			return bootstrap.Result{}, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	opts := bootstrap.Options{
+		Issuer:       cfg.Issuer,
+		ClientID:     env.getenv("AUTHOK_BOOTSTRAP_CLIENT_ID"),
+		ClientSecret: env.getenv("AUTHOK_BOOTSTRAP_CLIENT_SECRET"),
+	}
+	var lastErr error
+	for attempt := 0; attempt < 10; attempt++ {
+		c, cancel := context.WithTimeout(ctx, 15*time.Second)
+		res, err := bootstrap.Ensure(c, node, box, opts)
+		cancel()
+		if err == nil {
+			return res, nil
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return bootstrap.Result{}, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return bootstrap.Result{}, fmt.Errorf("create the default tenant: %w", lastErr)
+}
+
+func reportBootstrap(env *environment, logger *slog.Logger, cfg *nodeConfig, res bootstrap.Result) {
+	if len(res.Ignored) > 0 {
+		logger.Warn("the default tenant already exists; these settings were not applied", "ignored", strings.Join(res.Ignored, ","))
+	}
+	if !res.Created {
+		logger.Info("default tenant ready", "tenant", res.Tenant, "issuer", res.Issuer, "client_id", res.ClientID)
+		return
+	}
+	if err := bootstrap.WriteCredentialsFile(cfg.DataDir, res); err != nil {
+		logger.Error("writing bootstrap credentials", "err", err)
+	}
+	fmt.Fprintf(env.stdout, `Created the default tenant %q (issuer %s).
+Management API client (shown once; also in %s/%s, mode 0600):
+  client_id:     %s
+  client_secret: %s
+  audience:      %s
+  token URL:     %s
+`, res.Tenant, res.Issuer, cfg.DataDir, bootstrap.CredentialsFile, res.ClientID, res.ClientSecret.Reveal(), res.Audience, res.TokenURL())
+}
