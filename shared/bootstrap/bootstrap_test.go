@@ -1,0 +1,370 @@
+package bootstrap
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/repo"
+	"github.com/authok-edge/authok/shared/secretbox"
+	"github.com/authok-edge/authok/shared/store"
+)
+
+var ctx = context.Background()
+
+func setup(t *testing.T) (*store.Local, secretbox.Key) {
+	t.Helper()
+	st, err := store.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	box, err := secretbox.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, box
+}
+
+// counter is a deterministic io.Reader.
+type counter struct{ n byte }
+
+func (c *counter) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = c.n
+		c.n++
+	}
+	return len(p), nil
+}
+
+func fixedNow() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) }
+
+func TestNormalizeIssuer(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  string
+	}{
+		{in: "http://127.0.0.1:8080/", want: "http://127.0.0.1:8080/"},
+		{in: "http://127.0.0.1:8080", want: "http://127.0.0.1:8080/"},
+		{in: "HTTPS://Default.US.Authok.CN", want: "https://default.us.authok.cn/"},
+		{in: "https://example.com:443/", want: "https://example.com/"},
+		{in: "http://example.com:80", want: "http://example.com/"},
+		{in: "https://example.com:8443/tenant", want: "https://example.com:8443/tenant/"},
+		{in: "http://[::1]:8080", want: "http://[::1]:8080/"},
+		{in: "", wantErr: "required"},
+		{in: "   ", wantErr: "required"},
+		{in: "127.0.0.1:8080", wantErr: "http"},
+		{in: "/relative/", wantErr: "http"},
+		{in: "ftp://example.com/", wantErr: "http"},
+		{in: "http://", wantErr: "no host"},
+		{in: "http:///path", wantErr: "no host"},
+		{in: "http://user:pw@example.com/", wantErr: "user info"},
+		{in: "https://example.com/?q=1", wantErr: "query"},
+		{in: "https://example.com/?", wantErr: "query"},
+		{in: "https://example.com/#frag", wantErr: "fragment"},
+		{in: "https://example.com/#", wantErr: "fragment"},
+		{in: "http://exa mple.com/", wantErr: "issuer"},
+		{in: "mailto:x@example.com", wantErr: "http"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := NormalizeIssuer(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "bootstrap: ") {
+					t.Fatalf("NormalizeIssuer(%q) = %q, %v; want error containing %q", tt.in, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("NormalizeIssuer(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnsureRejectsBadOptions(t *testing.T) {
+	st, box := setup(t)
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{name: "no issuer", opts: Options{}},
+		{name: "relative issuer", opts: Options{Issuer: "localhost:8080"}},
+		{name: "bad tenant name", opts: Options{Issuer: "http://127.0.0.1:8080/", TenantName: "Not_A_Label"}},
+		{name: "short secret", opts: Options{Issuer: "http://127.0.0.1:8080/", ClientSecret: "short"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Ensure(ctx, st, box, tt.opts); err == nil {
+				t.Fatal("Ensure succeeded")
+			}
+		})
+	}
+	if _, err := Ensure(ctx, st, secretbox.Key{}, Options{Issuer: "http://127.0.0.1:8080/"}); err == nil {
+		t.Error("zero master key accepted")
+	}
+	if keys, _, _ := st.Scan(nil, nil, 10); len(keys) != 0 {
+		t.Fatalf("failed Ensure wrote %d keys", len(keys))
+	}
+}
+
+func TestEnsureCreates(t *testing.T) {
+	st, box := setup(t)
+	res, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080", Now: fixedNow, Rand: &counter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Created || res.Tenant != "default" || res.Issuer != "http://127.0.0.1:8080/" ||
+		res.Audience != "http://127.0.0.1:8080/api/v1/" || res.TokenURL() != "http://127.0.0.1:8080/oauth/token" {
+		t.Fatalf("result %+v", res)
+	}
+	if len(res.ClientID) != 32 || len(res.ClientSecret) != 64 || len(res.Ignored) != 0 {
+		t.Fatalf("credentials: id %q, secret length %d, ignored %v", res.ClientID, len(res.ClientSecret), res.Ignored)
+	}
+	if s := fmt.Sprintf("%+v", res); strings.Contains(s, res.ClientSecret.Reveal()) {
+		t.Fatal("Result prints its secret")
+	}
+
+	r, _ := repo.New(st, box)
+	tn, err := r.GetTenant(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn.Internal.Issuer != res.Issuer || tn.DefaultAudience != "" || tn.Internal.ManagementClientID != res.ClientID {
+		t.Fatalf("tenant %+v", tn)
+	}
+	if byHost, err := r.GetTenantByHost(ctx, "127.0.0.1:8080"); err != nil || byHost.Name != "default" {
+		t.Fatalf("tenant by host: %v", err)
+	}
+
+	api, err := r.GetResourceServerByIdentifier(ctx, "default", res.Audience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api.Name != "Authok Management API" || !api.IsSystem || !api.AllowOfflineAccess || api.TokenLifetime != 86400 || api.TokenLifetimeForWeb != 7200 {
+		t.Fatalf("management API %+v", api)
+	}
+	var values []string
+	for _, s := range api.Scopes {
+		values = append(values, s.Value)
+		if s.Description == "" {
+			t.Errorf("scope %s has no description", s.Value)
+		}
+	}
+	if !slices.Equal(values, model.ManagementScopes()) {
+		t.Fatalf("API scopes differ from the catalogue")
+	}
+
+	c, err := r.GetClient(ctx, "default", res.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ClientSecret != res.ClientSecret || c.AppType != model.AppTypeNonInteractive ||
+		c.TokenEndpointAuthMethod != model.AuthMethodClientSecretPost || !slices.Equal(c.GrantTypes, []string{"client_credentials"}) ||
+		c.Tenant != "default" || len(c.Name) > 32 {
+		t.Fatalf("client %+v", c)
+	}
+
+	g, err := r.GetClientGrantByPair(ctx, "default", res.ClientID, res.Audience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(g.ID, "cg_") || !slices.Equal(g.Scope, model.ManagementScopes()) {
+		t.Fatalf("grant %s with %d scopes", g.ID, len(g.Scope))
+	}
+
+	// One transaction: every record carries the same version.
+	if !(tn.Version == api.Version && api.Version == c.Version && c.Version == g.Version) {
+		t.Fatalf("versions differ: tenant %d api %d client %d grant %d", tn.Version, api.Version, c.Version, g.Version)
+	}
+	// The secret is sealed at rest.
+	items, _, _ := st.Scan(nil, nil, 100)
+	for _, it := range items {
+		if bytes.Contains(it.Value, []byte(res.ClientSecret.Reveal())) {
+			t.Fatalf("plaintext secret stored under %q", it.Key)
+		}
+	}
+}
+
+func TestEnsureIsIdempotent(t *testing.T) {
+	st, box := setup(t)
+	first, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := st.AppliedIndex()
+	tests := []struct {
+		name        string
+		opts        Options
+		wantIgnored []string
+	}{
+		{name: "same options", opts: Options{Issuer: "http://127.0.0.1:8080/"}},
+		{name: "equivalent issuer", opts: Options{Issuer: "HTTP://127.0.0.1:8080"}},
+		{name: "other issuer", opts: Options{Issuer: "http://127.0.0.1:9090/"}, wantIgnored: []string{"issuer"}},
+		{name: "other credentials", opts: Options{Issuer: "http://127.0.0.1:8080/", ClientID: "env-client", ClientSecret: "env-secret-0123456789"}, wantIgnored: []string{"client_id", "client_secret"}},
+		{name: "same credentials", opts: Options{Issuer: "http://127.0.0.1:8080/", ClientID: first.ClientID, ClientSecret: first.ClientSecret.Reveal()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Ensure(ctx, st, box, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Created || res.ClientID != first.ClientID || res.ClientSecret != first.ClientSecret || res.Issuer != first.Issuer || res.Audience != first.Audience {
+				t.Fatalf("second Ensure = %+v, first %+v", res, first)
+			}
+			if !slices.Equal(res.Ignored, tt.wantIgnored) {
+				t.Fatalf("Ignored = %v, want %v", res.Ignored, tt.wantIgnored)
+			}
+		})
+	}
+	if st.AppliedIndex() != applied {
+		t.Fatal("a repeated Ensure wrote to the store")
+	}
+}
+
+func TestEnsureUsesSuppliedCredentials(t *testing.T) {
+	st, box := setup(t)
+	res, err := Ensure(ctx, st, box, Options{
+		Issuer: "https://default.us.authok.cn/", TenantName: "default",
+		ClientID: "ci-client", ClientSecret: "ci-secret-0123456789",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Created || res.ClientID != "ci-client" || res.ClientSecret != "ci-secret-0123456789" {
+		t.Fatalf("result %+v", res)
+	}
+	r, _ := repo.New(st, box)
+	if c, err := r.GetClient(ctx, "default", "ci-client"); err != nil || c.ClientSecret != "ci-secret-0123456789" {
+		t.Fatalf("client: %v", err)
+	}
+}
+
+func TestEnsureDeterministic(t *testing.T) {
+	run := func() Result {
+		st, box := setup(t)
+		res, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/", Rand: &counter{n: 7}, Now: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := run(), run()
+	if a.ClientID != b.ClientID || a.ClientSecret != b.ClientSecret {
+		t.Fatal("same injected randomness gave different credentials")
+	}
+}
+
+func TestEnsureConcurrent(t *testing.T) {
+	for round := range 5 {
+		t.Run(fmt.Sprint(round), func(t *testing.T) {
+			st, box := setup(t)
+			const n = 4
+			results := make([]Result, n)
+			errs := make([]error, n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					results[i], errs[i] = Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/"})
+				})
+			}
+			close(start)
+			wg.Wait()
+			created := 0
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("Ensure %d: %v", i, errs[i])
+				}
+				if results[i].Created {
+					created++
+				}
+				if results[i].ClientID != results[0].ClientID || results[i].ClientSecret != results[0].ClientSecret {
+					t.Fatalf("Ensure %d reports other credentials", i)
+				}
+			}
+			if created != 1 {
+				t.Fatalf("%d callers report Created", created)
+			}
+			r, _ := repo.New(st, box)
+			tenants, _, _ := r.ListTenants(ctx, "", 0)
+			clients, _, _ := r.ListClients(ctx, "default", "", 0)
+			apis, _, _ := r.ListResourceServers(ctx, "default", "", 0)
+			grants, _, _ := r.ListClientGrants(ctx, "default", "", 0)
+			if len(tenants) != 1 || len(clients) != 1 || len(apis) != 1 || len(grants) != 1 {
+				t.Fatalf("tenants %d clients %d apis %d grants %d", len(tenants), len(clients), len(apis), len(grants))
+			}
+		})
+	}
+}
+
+func TestEnsureHostTakenByAnotherTenant(t *testing.T) {
+	st, box := setup(t)
+	if _, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/", TenantName: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/", TenantName: "second"})
+	if !errors.Is(err, repo.ErrDuplicate) || !strings.Contains(err.Error(), "host") {
+		t.Fatalf("err = %v, want a duplicate host", err)
+	}
+}
+
+func TestWriteCredentialsFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	res := Result{Tenant: "default", Issuer: "http://127.0.0.1:8080/", Audience: "http://127.0.0.1:8080/api/v1/", ClientID: "cid", ClientSecret: "the-secret-value"}
+	if err := WriteCredentialsFile(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, CredentialsFile)
+	check := func() {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Fatalf("mode %o, want 600", fi.Mode().Perm())
+		}
+		b, _ := os.ReadFile(path)
+		var got map[string]string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			"client_id": "cid", "client_secret": "the-secret-value", "audience": "http://127.0.0.1:8080/api/v1/",
+			"token_url": "http://127.0.0.1:8080/oauth/token", "issuer": "http://127.0.0.1:8080/",
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("file %v, want %v", got, want)
+		}
+	}
+	check()
+	// Rewriting over a file with a looser mode leaves it 0600.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCredentialsFile(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left: %v", entries)
+	}
+	if err := WriteCredentialsFile(dir, Result{}); err == nil {
+		t.Fatal("incomplete result written")
+	}
+}

@@ -1,0 +1,61 @@
+// Package repo holds the typed repositories both planes share: tenants,
+// clients, resource servers and client grants over the replicated
+// store.Store. It owns the key schema, the record encoding, the secondary
+// indexes, referential integrity and the encryption of secrets at rest.
+//
+// # Key schema
+//
+// Every variable segment is escaped with url.PathEscape, so it never
+// contains "/" and keys of different kinds or different owners cannot
+// collide. <T> is the tenant name (a DNS label, also its id).
+//
+//	tenant/<T>                         tenant record
+//	host/<host>                        → <T>: the tenant serving that host (unique)
+//	t/<T>/client/<client_id>           client record
+//	t/<T>/rs/<id>                      resource server record
+//	t/<T>/rs-ident/<identifier>        → <id>: resource server by audience (unique)
+//	t/<T>/cg/<id>                      client grant record
+//	t/<T>/cg-pair/<client_id>/<audience>  → <id>: client grant by pair (unique)
+//
+// The tenant registry (tenant/, host/) is global; everything a tenant owns
+// lives under t/<T>/, so deleting a tenant is one prefix purge. <host> is the
+// issuer's host in lower case, without the scheme's default port.
+//
+// # Records
+//
+// A record is JSON: {"v":1, "<kind>":<the model's JSON>, ...} plus the
+// fields the model hides (a client's OIDC settings, a tenant's issuer) and
+// sealed secrets. The model's JSON tags are therefore part of the storage
+// format: renaming one is a migration. Secrets are sealed with secretbox
+// under associated data naming their purpose, tenant and record:
+//
+//	client_secret:     "authok/client_secret\x00<T>\x00<client_id>"
+//	HS256 signing secret: "authok/rs_signing_secret\x00<T>\x00<id>"
+//
+// so a sealed value copied into another record, tenant or field fails to
+// open. A record's version (the Raft index of its last write) is returned
+// in the model's Version field and is the Management API's ETag.
+//
+// # Writes
+//
+// Creates are one transaction: Absent on the primary key and on every
+// unique index key (a taken one gives ErrDuplicate), Present on what the
+// record refers to (its tenant; a grant's client and audience), so nothing
+// is created under a missing parent. Updates are compare-and-swap closures
+// (as in dex): read, run the closure, apply with AtVersion on the record,
+// retry a bounded number of times on a concurrent write, then ErrConflict.
+// Index keys follow changes of indexed fields in the same transaction.
+// Deletes remove index keys in the same transaction and cascade: a client's
+// or a resource server's client grants go with it, then a sweep removes any
+// grant created while the delete was in flight (none can be created after,
+// since creation requires the parent to be present). Batch groups creates of
+// several records into one transaction (bootstrap uses it).
+//
+// # Must never
+//
+// This package must never store a secret in clear, never let a closure's
+// result change a record's identity (ids, identifier, a grant's pair), never
+// read the clock or randomness except through its options, and never import
+// edge/ or control/. It enforces data invariants only; request validation
+// (enums, URL shapes, strict write DTOs) is the Management API's job.
+package repo
