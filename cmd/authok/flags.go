@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"time"
 )
 
 // command is one subcommand: its flags, every one of which can also be set
@@ -102,8 +101,4 @@ type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	stop           <-chan os.Signal
-}
-
-func durationFlag(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
-	fs.DurationVar(p, name, def, usage)
 }

@@ -15,10 +15,11 @@ import (
 // KeySize is the length of a master key in bytes (AES-256).
 const KeySize = 32
 
+const version1 byte = 1
+
 const (
-	version1  byte = 1
-	nonceSize      = 12 // GCM standard nonce
-	tagSize        = 16 // GCM tag
+	nonceSize = 12 // GCM standard nonce
+	tagSize   = 16 // GCM tag
 
 	// Overhead is how many bytes Seal adds to a plaintext.
 	Overhead = 1 + nonceSize + tagSize

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCapture(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &environment{stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }}
+	code := run(args, e)
+	return code, out.String(), errb.String()
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		code    int
+		wantErr []string
+	}{
+		{"no command", nil, nil, exitUsage, nil},
+		{"unknown command", nil, []string{"serve"}, exitUsage, []string{`unknown command "serve"`}},
+		{"unknown flag", nil, []string{"dev", "--nope"}, exitUsage, []string{"flag provided but not defined: -nope"}},
+		{"stray argument", nil, []string{"dev", "extra"}, exitUsage, []string{`unexpected argument "extra"`}},
+		{"bad listen", nil, []string{"dev", "--listen", "nonsense"}, exitUsage, []string{`--listen "nonsense": want host:port`}},
+		{"bad issuer", nil, []string{"dev", "--issuer", "ftp://x"}, exitUsage, []string{"--issuer"}},
+		{"bad log level", nil, []string{"dev", "--log-level", "loud"}, exitUsage, []string{"--log-level"}},
+		{"bad env value", map[string]string{"AUTHOK_SHUTDOWN_TIMEOUT": "soon"}, []string{"dev"}, exitUsage, []string{"AUTHOK_SHUTDOWN_TIMEOUT"}},
+		{"control reports every missing flag", nil, []string{"control"}, exitUsage, []string{
+			"--node-id is required", "--data-dir is required", "--http-addr is required",
+			"--raft-addr is required", "--issuer is required", "--cluster-secret is required",
+			"exactly one of --bootstrap",
+		}},
+		{"control with both bootstrap and join", nil, []string{"control", "--node-id", "a", "--data-dir", "d", "--http-addr", "127.0.0.1:1",
+			"--raft-addr", "127.0.0.1:2", "--issuer", "http://x/", "--cluster-secret", "0123456789abcdef", "--bootstrap", "--join", "http://127.0.0.1:3"},
+			exitUsage, []string{"exactly one of --bootstrap"}},
+		{"edge needs join", map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef"}, []string{"edge", "--node-id", "e", "--data-dir", "d",
+			"--http-addr", "127.0.0.1:1", "--raft-addr", "127.0.0.1:2", "--issuer", "http://x/"}, exitUsage, []string{"--join is required"}},
+		{"short cluster secret", nil, []string{"edge", "--cluster-secret", "short"}, exitUsage, []string{"at least 16 characters"}},
+		{"half a TLS setup", nil, []string{"edge", "--tls-cert", "c.pem"}, exitUsage, []string{"--tls-cert, --tls-key and --tls-ca"}},
+		{"control needs a master key", map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef"}, []string{"control", "--node-id", "a",
+			"--data-dir", t.TempDir(), "--http-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--issuer", "http://x/", "--bootstrap"},
+			exitUsage, []string{"AUTHOK_MASTER_KEY is required"}},
+		{"malformed master key", map[string]string{"AUTHOK_MASTER_KEY": "not base64!"}, []string{"dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0"},
+			exitUsage, []string{"AUTHOK_MASTER_KEY"}},
+		{"data dir under a file", nil, []string{"dev", "--data-dir", filepath.Join(file, "sub"), "--listen", "127.0.0.1:0"},
+			exitError, []string{"data dir", "not a directory"}},
+		{"members without secret", nil, []string{"members"}, exitUsage, []string{"--cluster-secret is required"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCapture(t, tc.env, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			for _, want := range tc.wantErr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestEnvironmentFillsFlagsButCommandLineWins(t *testing.T) {
+	c := devCommand()
+	cfgFlag := c.fs.Lookup("listen")
+	env := map[string]string{"AUTHOK_LISTEN": "127.0.0.1:9999", "AUTHOK_DATA_DIR": "/from/env"}
+	if err := c.parse([]string{"--listen", "127.0.0.1:7777"}, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfgFlag.Value.String(); got != "127.0.0.1:7777" {
+		t.Fatalf("listen = %s, want the command line's", got)
+	}
+	if got := c.fs.Lookup("data-dir").Value.String(); got != "/from/env" {
+		t.Fatalf("data-dir = %s, want the environment's", got)
+	}
+}
+
+func TestHelpListsEveryFlagWithItsEnvironmentVariable(t *testing.T) {
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, _ := runCapture(t, nil, c.name, "--help")
+			if code != exitOK {
+				t.Fatalf("exit %d", code)
+			}
+			c.fs.VisitAll(func(f *flag.Flag) {
+				if !strings.Contains(out, "--"+f.Name) || !strings.Contains(out, envName(f.Name)) {
+					t.Errorf("help lacks --%s / %s", f.Name, envName(f.Name))
+				}
+			})
+		})
+	}
+}
