@@ -37,7 +37,7 @@ check-deps: ## edge and control never import each other; shared and actions-runt
 	@fail=0; \
 	check() { \
 		pkgs=$$($(GO) list $$1 2>/dev/null) || return 0; [ -n "$$pkgs" ] || return 0; \
-		bad=$$($(GO) list -deps -f '{{.ImportPath}}' $$1 | grep -E "^$(MODULE)/($$2)(/|$$)" || true); \
+		bad=$$($(GO) list -deps -test -f '{{.ImportPath}}' $$1 | grep -E "^$(MODULE)/($$2)(/|$$)" || true); \
 		if [ -n "$$bad" ]; then echo "check-deps: $$1 must not import $$2, but depends on:"; echo "$$bad" | sed 's/^/  /'; fail=1; fi; \
 	}; \
 	check ./edge/... control; \

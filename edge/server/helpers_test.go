@@ -1,0 +1,180 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/httpmetrics"
+)
+
+// toggle is a health.Checker whose answer a test flips.
+type toggle struct{ err atomic.Pointer[error] }
+
+func (c *toggle) Ready() error {
+	if p := c.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (c *toggle) set(err error) {
+	if err == nil {
+		c.err.Store(nil)
+		return
+	}
+	c.err.Store(&err)
+}
+
+type edgeFixture struct {
+	srv     *server.Server
+	url     string
+	reg     *prometheus.Registry
+	checker *toggle
+}
+
+// startEdge runs an edge on 127.0.0.1:0 until the test ends. Metrics,
+// Gatherer and Checker are filled in when unset; mount runs before Serve.
+func startEdge(t *testing.T, cfg server.Config, mount func(*server.Server)) *edgeFixture {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if cfg.Metrics == nil {
+		m, err := httpmetrics.New(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Metrics = m
+		cfg.Gatherer = reg
+	}
+	checker := &toggle{}
+	if cfg.Checker == nil {
+		cfg.Checker = checker
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if mount != nil {
+		mount(srv)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("edge Shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("edge Serve returned %v after Shutdown, want nil", err)
+		}
+	})
+	return &edgeFixture{srv: srv, url: "http://" + ln.Addr().String(), reg: reg, checker: checker}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+type request struct {
+	method, path string
+	host         string // Host header; the listener's address when empty
+	header       http.Header
+	body         string
+	chunked      bool // send body without a length
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+func do(t *testing.T, base string, rq request) response {
+	t.Helper()
+	method := rq.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if rq.body != "" {
+		body = strings.NewReader(rq.body)
+		if rq.chunked {
+			body = io.MultiReader(body)
+		}
+	}
+	req, err := http.NewRequest(method, base+rq.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range rq.header {
+		req.Header[k] = vs
+	}
+	if rq.host != "" {
+		req.Host = rq.host
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rq.path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, rq.path, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// counters reads authok_http_requests_total, keyed "server route method status".
+func counters(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != httpmetrics.RequestsTotalName {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				l[lp.GetName()] = lp.GetValue()
+			}
+			out[l["server"]+" "+l["route"]+" "+l["method"]+" "+l["status"]] = m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+// apiError is the §A.4 error body.
+type apiError struct {
+	StatusCode       int    `json:"statusCode"`
+	Error            string `json:"error"`
+	Message          string `json:"message"`
+	ErrorCode        string `json:"errorCode"`
+	ErrorDescription string `json:"error_description"`
+}
+
+// deadURL is a base URL nothing listens on.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
