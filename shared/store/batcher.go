@@ -3,16 +3,19 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // batcher is group commit on the leader: while earlier entries are in
 // flight, concurrent writes queue up, and the next entry carries all of
 // them. Each transaction keeps its own outcome; they share one index.
 type batcher struct {
-	n    *Node
-	reqs chan *batchReq
-	sem  chan struct{}
-	done chan struct{}
+	n        *Node
+	reqs     chan *batchReq
+	sem      chan struct{}
+	done     chan struct{} // closed to stop the loop
+	stopped  chan struct{} // closed when the loop has exited
+	inflight sync.WaitGroup
 }
 
 type batchReq struct {
@@ -32,10 +35,11 @@ const (
 
 func startBatcher(n *Node) *batcher {
 	b := &batcher{
-		n:    n,
-		reqs: make(chan *batchReq, maxBatchTxns),
-		sem:  make(chan struct{}, maxBatchesAloft),
-		done: make(chan struct{}),
+		n:       n,
+		reqs:    make(chan *batchReq, maxBatchTxns),
+		sem:     make(chan struct{}, maxBatchesAloft),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	go b.loop()
 	return b
@@ -55,10 +59,19 @@ func (b *batcher) submit(ctx context.Context, t Txn) (Result, error) {
 		return out.res, out.err
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("%w: %v", ErrOutcomeUnknown, ctx.Err())
+	case <-b.stopped:
+		// The loop has exited; a request it never took was never proposed.
+		select {
+		case out := <-r.res:
+			return out.res, out.err
+		default:
+			return Result{}, errNodeClosed
+		}
 	}
 }
 
 func (b *batcher) loop() {
+	defer close(b.stopped)
 	for {
 		select {
 		case b.sem <- struct{}{}:
@@ -81,11 +94,13 @@ func (b *batcher) loop() {
 				break drain
 			}
 		}
+		b.inflight.Add(1)
 		go b.commit(batch)
 	}
 }
 
 func (b *batcher) commit(batch []*batchReq) {
+	defer b.inflight.Done()
 	defer func() { <-b.sem }()
 	txns := make([]Txn, len(batch))
 	for i, r := range batch {
@@ -110,4 +125,9 @@ func (b *batcher) commit(batch []*batchReq) {
 	}
 }
 
-func (b *batcher) stop() { close(b.done) }
+// stop ends the loop and waits for entries in flight to report back.
+func (b *batcher) stop() {
+	close(b.done)
+	<-b.stopped
+	b.inflight.Wait()
+}

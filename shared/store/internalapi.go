@@ -22,8 +22,6 @@ import (
 //	GET  /internal/v1/status            this node's own Raft state
 const InternalPrefix = "/internal/v1/"
 
-var errNodeClosed = errors.New("store: node closed")
-
 // applyAnswer is the JSON answer to a forwarded transaction.
 type applyAnswer struct {
 	Index    uint64         `json:"index,omitempty"`

@@ -44,9 +44,13 @@ type Config struct {
 	HeartbeatTimeout   time.Duration // default 200ms (loopback/LAN); raise for voters across regions
 	ElectionTimeout    time.Duration // default 200ms
 	LeaderLeaseTimeout time.Duration // default 100ms
-	SnapshotInterval   time.Duration // default 30s
-	SnapshotThreshold  uint64        // default 8192 entries
-	TrailingLogs       uint64        // default 10240 entries
+	// CommitTimeout is how long the leader waits for more writes before
+	// telling followers the new commit index; it bounds how soon an idle
+	// edge sees a write. Default 5ms.
+	CommitTimeout     time.Duration
+	SnapshotInterval  time.Duration // default 30s
+	SnapshotThreshold uint64        // default 8192 entries
+	TrailingLogs      uint64        // default 10240 entries
 
 	// BatchApplies coalesces concurrent writes on the leader into one log
 	// entry (group commit).
@@ -73,6 +77,7 @@ func (c *Config) setDefaults() {
 	def(&c.LeaderLeaseTimeout, 100*time.Millisecond)
 	def(&c.SnapshotInterval, 30*time.Second)
 	def(&c.ApplyTimeout, 10*time.Second)
+	def(&c.CommitTimeout, 5*time.Millisecond)
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 8192
 	}
@@ -104,10 +109,14 @@ type Node struct {
 	metrics *nodeMetrics
 	log     *slog.Logger
 
-	stop     chan struct{}
-	bg       sync.WaitGroup
-	closeMu  sync.Mutex
-	isClosed bool
+	stop chan struct{}
+	bg   sync.WaitGroup
+	// leaderChanged is closed and replaced whenever raft reports a new
+	// leader, so writes waiting out an election retry at once.
+	leaderMu      sync.Mutex
+	leaderChanged chan struct{}
+	closeMu       sync.Mutex
+	isClosed      bool
 }
 
 var _ Store = (*Node)(nil)
@@ -126,7 +135,7 @@ func OpenNode(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("store: data dir: %w", err)
 		}
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), stop: make(chan struct{}), leaderChanged: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -163,7 +172,7 @@ func OpenNode(cfg Config) (*Node, error) {
 	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
 	rc.ElectionTimeout = cfg.ElectionTimeout
 	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
-	rc.CommitTimeout = 5 * time.Millisecond
+	rc.CommitTimeout = cfg.CommitTimeout
 	rc.SnapshotInterval = cfg.SnapshotInterval
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
 	rc.TrailingLogs = cfg.TrailingLogs
@@ -198,6 +207,7 @@ func OpenNode(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("store: start raft: %w", err)
 	}
 	n.metrics = newNodeMetrics(n, cfg.Registerer)
+	n.watchLeader()
 	if cfg.BatchApplies {
 		n.batcher = startBatcher(n)
 	}
@@ -262,6 +272,9 @@ var ErrOutcomeUnknown = errors.New("store: write outcome unknown (leader lost af
 // ErrNoLeader means no leader could be reached before the deadline.
 var ErrNoLeader = errors.New("store: no leader reachable")
 
+// errNodeClosed is returned by writes on a node that is shutting down.
+var errNodeClosed = errors.New("store: node closed")
+
 // errNotLeader is a retryable refusal: the node asked was not the leader.
 var errNotLeader = errors.New("store: not the leader")
 
@@ -309,11 +322,45 @@ func (n *Node) Apply(ctx context.Context, txn Txn) (Result, error) {
 		case <-ctx.Done():
 			return Result{}, fmt.Errorf("%w after %d attempts in %s: %v", ErrNoLeader, attempt+1, time.Since(start).Round(time.Millisecond), lastErr)
 		case <-n.stop:
-			return Result{}, errors.New("store: node closed")
+			return Result{}, errNodeClosed
+		case <-n.leaderSignal():
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 100*time.Millisecond)
 	}
+}
+
+// leaderSignal returns a channel closed at the next leader change. It is
+// fetched per wait, so a retry never sleeps through an election result.
+func (n *Node) leaderSignal() <-chan struct{} {
+	n.leaderMu.Lock()
+	defer n.leaderMu.Unlock()
+	return n.leaderChanged
+}
+
+func (n *Node) watchLeader() {
+	obs := make(chan raft.Observation, 16)
+	observer := raft.NewObserver(obs, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	n.raft.RegisterObserver(observer)
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		defer n.raft.DeregisterObserver(observer)
+		for {
+			select {
+			case <-n.stop:
+				return
+			case <-obs:
+				n.leaderMu.Lock()
+				close(n.leaderChanged)
+				n.leaderChanged = make(chan struct{})
+				n.leaderMu.Unlock()
+			}
+		}
+	}()
 }
 
 // applyOnLeader proposes txn on this node, which believes it leads.
@@ -365,7 +412,7 @@ func (n *Node) proposeEntry(ctx context.Context, data []byte) ([]error, uint64, 
 		case errors.Is(err, raft.ErrEnqueueTimeout):
 			return nil, 0, fmt.Errorf("store: raft did not accept the write in time: %w", err)
 		case errors.Is(err, raft.ErrRaftShutdown):
-			return nil, 0, errors.New("store: node closed")
+			return nil, 0, errNodeClosed
 		}
 		return nil, 0, fmt.Errorf("store: raft apply: %w", err)
 	}
