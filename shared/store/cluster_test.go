@@ -294,3 +294,17 @@ func TestNodeReopenKeepsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestClusterOverMutualTLS(t *testing.T) {
+	server, _ := store.TestTLSConfigs(t)
+	c := storetest.NewCluster(t, 3, 1, storetest.ClusterOptions{TLS: server})
+	res, err := c.Edges()[0].Node.Apply(ctxT(t, 10*time.Second), store.Txn{Ops: []store.Op{put("over-tls", "yes")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range c.Running() {
+		if err := m.Node.WaitApplied(ctxT(t, 5*time.Second), res.Index); err != nil {
+			t.Fatalf("%s: %v", m.ID, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,7 @@ type ClusterOptions struct {
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
 	BatchApplies      bool
+	TLS               *tls.Config  // mutual TLS on the Raft transport
 	Logger            *slog.Logger // default: discard
 }
 
@@ -115,7 +117,7 @@ func (m *Member) Start(bootstrap bool) {
 		Bootstrap: bootstrap, ClusterSecret: Secret,
 		HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond, LeaderLeaseTimeout: 100 * time.Millisecond,
 		SnapshotThreshold: m.opts.SnapshotThreshold, TrailingLogs: m.opts.TrailingLogs,
-		BatchApplies: m.opts.BatchApplies, ReapInterval: m.opts.ReapInterval,
+		BatchApplies: m.opts.BatchApplies, ReapInterval: m.opts.ReapInterval, TLS: m.opts.TLS,
 		Now: m.opts.Now, Logger: m.opts.Logger.With("node", m.ID),
 	})
 	if err != nil {
