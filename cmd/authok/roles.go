@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -150,15 +149,15 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	defer node.Close()
 
 	runsBootstrap := cfg.role == roleDev || cfg.Bootstrap
-	var bootstrapped atomic.Bool
+	var bootstrapping health.Switch
+	if runsBootstrap {
+		bootstrapping.Set(errors.New("creating the default tenant"))
+	}
 	ready := health.Func(func() error {
 		if err := node.Ready(cfg.ReadyMaxLag); err != nil {
 			return err
 		}
-		if runsBootstrap && !bootstrapped.Load() {
-			return errors.New("creating the default tenant")
-		}
-		return nil
+		return bootstrapping.Ready()
 	})
 
 	internal := node.InternalHandler()
@@ -215,7 +214,7 @@ func runNode(cfg *nodeConfig, env *environment) error {
 				bootErr <- err
 				return
 			}
-			bootstrapped.Store(true)
+			bootstrapping.Set(nil)
 			reportBootstrap(env, logger, cfg, res)
 		}()
 	}

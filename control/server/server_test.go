@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,29 +20,11 @@ import (
 	"github.com/authok-edge/authok/shared/httpmetrics"
 )
 
-// toggle is a health.Checker whose answer a test flips.
-type toggle struct{ err atomic.Pointer[error] }
-
-func (c *toggle) Ready() error {
-	if p := c.err.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-func (c *toggle) set(err error) {
-	if err == nil {
-		c.err.Store(nil)
-		return
-	}
-	c.err.Store(&err)
-}
-
 type fixture struct {
 	srv     *server.Server
 	url     string
 	reg     *prometheus.Registry
-	checker *toggle
+	checker *health.Switch
 }
 
 // start runs a Server on 127.0.0.1:0 until the test ends. mount is called
@@ -55,7 +36,7 @@ func start(t *testing.T, cfg server.Config, mount func(*server.Server)) *fixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	checker := &toggle{}
+	checker := &health.Switch{}
 	if cfg.Checker == nil {
 		cfg.Checker = checker
 	}
@@ -171,7 +152,7 @@ func TestReadyzFollowsChecker(t *testing.T) {
 	}
 	for _, st := range steps { // in order: each step flips the same checker
 		t.Run(st.name, func(t *testing.T) {
-			f.checker.set(st.err)
+			f.checker.Set(st.err)
 			r := do(t, "GET", f.url+"/readyz", nil, nil)
 			if r.status != st.wantStatus {
 				t.Fatalf("status = %d, want %d", r.status, st.wantStatus)
@@ -313,7 +294,7 @@ func TestMetricsCountByRouteAndStatus(t *testing.T) {
 		}))
 		s.Handle("/api/v1/clients/", http.NotFoundHandler())
 	})
-	f.checker.set(errors.New("not yet"))
+	f.checker.Set(errors.New("not yet"))
 	requests := []struct{ method, path string }{
 		{"GET", "/healthz"},
 		{"GET", "/healthz"},

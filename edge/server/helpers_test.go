@@ -6,39 +6,21 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
 )
-
-// toggle is a health.Checker whose answer a test flips.
-type toggle struct{ err atomic.Pointer[error] }
-
-func (c *toggle) Ready() error {
-	if p := c.err.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-func (c *toggle) set(err error) {
-	if err == nil {
-		c.err.Store(nil)
-		return
-	}
-	c.err.Store(&err)
-}
 
 type edgeFixture struct {
 	srv     *server.Server
 	url     string
 	reg     *prometheus.Registry
-	checker *toggle
+	checker *health.Switch
 }
 
 // startEdge runs an edge on 127.0.0.1:0 until the test ends. Metrics,
@@ -54,7 +36,7 @@ func startEdge(t *testing.T, cfg server.Config, mount func(*server.Server)) *edg
 		cfg.Metrics = m
 		cfg.Gatherer = reg
 	}
-	checker := &toggle{}
+	checker := &health.Switch{}
 	if cfg.Checker == nil {
 		cfg.Checker = checker
 	}

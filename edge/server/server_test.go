@@ -67,7 +67,7 @@ func TestEdgeReadyzFollowsChecker(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			f.checker.set(st.err)
+			f.checker.Set(st.err)
 			r := do(t, f.url, request{path: "/readyz"})
 			var got health.Body
 			if err := json.Unmarshal([]byte(r.body), &got); err != nil {
@@ -179,7 +179,7 @@ func TestEdgeMetricsCountByRouteAndStatus(t *testing.T) {
 	f := startEdge(t, server.Config{ControlHandler: ctl}, func(s *server.Server) {
 		s.Handle("POST", "/oauth/token", func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(401) })
 	})
-	f.checker.set(errors.New("no leader"))
+	f.checker.Set(errors.New("no leader"))
 	for _, rq := range []request{
 		{path: "/healthz"}, {path: "/healthz"}, {method: "HEAD", path: "/healthz"},
 		{path: "/readyz"},

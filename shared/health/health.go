@@ -1,6 +1,9 @@
 package health
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"sync/atomic"
+)
 
 // Checker reports whether a node is ready to take traffic.
 //
@@ -52,4 +55,27 @@ func Probe(c Checker) (status int, body []byte) {
 		b = []byte(`{"status":"unavailable"}`)
 	}
 	return 503, b
+}
+
+// Switch is a Checker whose answer is set from outside: not ready with a
+// reason, or ready. The zero value is ready.
+type Switch struct{ err atomic.Pointer[error] }
+
+var _ Checker = (*Switch)(nil)
+
+// Ready returns the error last set, or nil.
+func (s *Switch) Ready() error {
+	if p := s.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Set makes Ready return err (nil: ready).
+func (s *Switch) Set(err error) {
+	if err == nil {
+		s.err.Store(nil)
+		return
+	}
+	s.err.Store(&err)
 }

@@ -82,18 +82,26 @@ func create[T any](ctx context.Context, r *Repo, k kind[T], tenant string, v T, 
 }
 
 func get[T any](r *Repo, k kind[T], tenant, id string) (T, error) {
+	v, _, err := load(r, k, tenant, id)
+	return v, err
+}
+
+// load reads and decodes one record, with the item it came from (whose
+// version a compare-and-swap conditions on).
+func load[T any](r *Repo, k kind[T], tenant, id string) (T, store.Item, error) {
 	var zero T
 	if id == "" {
-		return zero, k.notFound(id)
+		return zero, store.Item{}, k.notFound(id)
 	}
 	it, err := r.st.Get(k.key(tenant, id))
 	if errors.Is(err, store.ErrNotFound) {
-		return zero, k.notFound(id)
+		return zero, store.Item{}, k.notFound(id)
 	}
 	if err != nil {
-		return zero, fmt.Errorf("repo: get %s %q: %w", k.name, id, err)
+		return zero, store.Item{}, fmt.Errorf("repo: get %s %q: %w", k.name, id, err)
 	}
-	return k.decode(r, tenant, it)
+	v, err := k.decode(r, tenant, it)
+	return v, it, err
 }
 
 // getByIndex follows a unique index key to its record and checks the
@@ -153,14 +161,7 @@ func update[T any](ctx context.Context, r *Repo, k kind[T], tenant, id string, f
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
-		it, err := r.st.Get(key)
-		if errors.Is(err, store.ErrNotFound) {
-			return zero, k.notFound(id)
-		}
-		if err != nil {
-			return zero, fmt.Errorf("repo: get %s %q: %w", k.name, id, err)
-		}
-		old, err := k.decode(r, tenant, it)
+		old, it, err := load(r, k, tenant, id)
 		if err != nil {
 			return zero, err
 		}
@@ -246,14 +247,7 @@ func deleteRecord[T any](ctx context.Context, r *Repo, k kind[T], tenant, id str
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
-		it, err := r.st.Get(key)
-		if errors.Is(err, store.ErrNotFound) {
-			return zero, k.notFound(id)
-		}
-		if err != nil {
-			return zero, fmt.Errorf("repo: get %s %q: %w", k.name, id, err)
-		}
-		v, err := k.decode(r, tenant, it)
+		v, it, err := load(r, k, tenant, id)
 		if err != nil {
 			return zero, err
 		}
