@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authok-edge/authok/shared/keys"
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
@@ -48,6 +49,9 @@ type Options struct {
 	// Now defaults to time.Now; Rand to crypto/rand.Reader.
 	Now  func() time.Time
 	Rand io.Reader
+	// Keys makes the tenant's signing keys. When nil, Ensure uses a
+	// keys.Manager of its own (with Now and Rand) for the call.
+	Keys *keys.Manager
 }
 
 // Result describes the default tenant after Ensure.
@@ -113,10 +117,29 @@ func NormalizeIssuer(s string) (string, error) {
 	return u.String(), nil
 }
 
-// Ensure creates the default tenant if it does not exist and reports its
-// state. Two nodes calling Ensure concurrently on one cluster both succeed
-// and report the same credentials; exactly one reports Created.
+// Ensure creates the default tenant if it does not exist, then its signing
+// keys if it has none (keys.Manager.Ensure: a current and a next
+// generation), and reports its state. Two nodes calling Ensure concurrently
+// on one cluster both succeed and report the same credentials; exactly one
+// reports Created.
 func Ensure(ctx context.Context, st store.Store, box secretbox.Key, opts Options) (Result, error) {
+	res, err := ensureTenant(ctx, st, box, opts)
+	if err != nil {
+		return res, err
+	}
+	km := opts.Keys
+	if km == nil {
+		km = keys.New(st, box, keys.WithClock(opts.Now), keys.WithRand(opts.Rand))
+		defer km.Close()
+	}
+	if err := km.Ensure(ctx, res.Tenant); err != nil {
+		return Result{}, fmt.Errorf("bootstrap: signing keys of tenant %q: %w", res.Tenant, err)
+	}
+	return res, nil
+}
+
+// ensureTenant creates the tenant, its Management API, client and grant.
+func ensureTenant(ctx context.Context, st store.Store, box secretbox.Key, opts Options) (Result, error) {
 	issuer, err := NormalizeIssuer(opts.Issuer)
 	if err != nil {
 		return Result{}, err

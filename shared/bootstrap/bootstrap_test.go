@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,10 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authok-edge/authok/shared/keys"
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
 	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/tokens"
 )
 
 var ctx = context.Background()
@@ -37,13 +41,23 @@ func setup(t *testing.T) (*store.Local, secretbox.Key) {
 	return st, box
 }
 
-// counter is a deterministic io.Reader.
-type counter struct{ n byte }
+// counter is a deterministic io.Reader that never repeats itself: SHA-256
+// of its seed and a block counter (a byte counter would cycle every 256
+// bytes and repeat kids).
+type counter struct {
+	n     byte
+	block uint64
+	buf   []byte
+}
 
 func (c *counter) Read(p []byte) (int, error) {
 	for i := range p {
-		p[i] = c.n
-		c.n++
+		if len(c.buf) == 0 {
+			sum := sha256.Sum256(binary.BigEndian.AppendUint64([]byte{c.n}, c.block))
+			c.buf = sum[:]
+			c.block++
+		}
+		p[i], c.buf = c.buf[0], c.buf[1:]
 	}
 	return len(p), nil
 }
@@ -188,6 +202,8 @@ func TestEnsureCreates(t *testing.T) {
 	if !(tn.Version == api.Version && api.Version == c.Version && c.Version == g.Version) {
 		t.Fatalf("versions differ: tenant %d api %d client %d grant %d", tn.Version, api.Version, c.Version, g.Version)
 	}
+	checkKeys(t, st, box, "default")
+
 	// The secret is sealed at rest.
 	items, _, _ := st.Scan(nil, nil, 100)
 	for _, it := range items {
@@ -195,6 +211,52 @@ func TestEnsureCreates(t *testing.T) {
 			t.Fatalf("plaintext secret stored under %q", it.Key)
 		}
 	}
+}
+
+// checkKeys asserts that tenant has one current and one next generation of
+// signing keys, whose certificates name the tenant.
+func checkKeys(t *testing.T, st store.Store, box secretbox.Key, tenant string) {
+	t.Helper()
+	km := keys.New(st, box)
+	defer km.Close()
+	all, err := km.List(tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]int{}
+	for _, k := range all {
+		status[k.Status()]++
+		if !strings.Contains(k.Cert, "BEGIN CERTIFICATE") {
+			t.Fatalf("key %s has no certificate", k.KID)
+		}
+	}
+	if len(all) != 2*len(tokens.Algs) || status["current"] != len(tokens.Algs) || status["next"] != len(tokens.Algs) {
+		t.Fatalf("signing keys of %s: %d, statuses %v", tenant, len(all), status)
+	}
+	if _, err := km.Signer(tenant, tokens.RS256); err != nil {
+		t.Fatalf("no RS256 signer: %v", err)
+	}
+}
+
+func TestEnsureAddsKeysToExistingTenant(t *testing.T) {
+	// A tenant bootstrapped before signing keys existed gets them.
+	st, box := setup(t)
+	if _, err := ensureTenant(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/"}); err != nil {
+		t.Fatal(err)
+	}
+	km := keys.New(st, box)
+	defer km.Close()
+	if all, _ := km.List("default"); len(all) != 0 {
+		t.Fatalf("%d keys before Ensure", len(all))
+	}
+	res, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/", Keys: km})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Created {
+		t.Fatal("Created reported for an existing tenant")
+	}
+	checkKeys(t, st, box, "default")
 }
 
 func TestEnsureIsIdempotent(t *testing.T) {
@@ -307,6 +369,7 @@ func TestEnsureConcurrent(t *testing.T) {
 			if len(tenants) != 1 || len(clients) != 1 || len(apis) != 1 || len(grants) != 1 {
 				t.Fatalf("tenants %d clients %d apis %d grants %d", len(tenants), len(clients), len(apis), len(grants))
 			}
+			checkKeys(t, st, box, "default")
 		})
 	}
 }

@@ -10,9 +10,14 @@
 // state and never changes credentials, whatever the options say (Result.
 // Ignored lists the options that differ, for the caller to warn about).
 //
+// Once the tenant exists, Ensure gives it signing keys if it has none
+// (shared/keys: a current and a next generation, one transaction of their
+// own). A crash between the two transactions leaves a tenant without keys,
+// which the next Ensure (every start) repairs.
+//
 // Not created yet (each arrives with its own package): the sms, email and
-// database connections, the signing keys and the post-login/post-register
-// triggers that Authok makes with a tenant (API.md A.2).
+// database connections and the post-login/post-register triggers that
+// Authok makes with a tenant (API.md A.2).
 //
 // This package must never print or log the client secret, never import
 // edge/ or control/, and never read the clock or randomness except through

@@ -16,6 +16,27 @@
 //	t/<T>/rs-ident/<identifier>        → <id>: resource server by audience (unique)
 //	t/<T>/cg/<id>                      client grant record
 //	t/<T>/cg-pair/<client_id>/<audience>  → <id>: client grant by pair (unique)
+//	t/<T>/log/<id>                     log event (API.md C.11 JSON), expiring
+//	t/<T>/client-assertion/<client_id>/<jti>  → empty: a used client assertion, expiring
+//	t/<T>/key/<kid>                    signing key record (public fields, sealed PKCS #8)
+//	t/<T>/keyring                      the tenant's last signing key generation number
+//
+// Log events are written by the log shipper (shared/logship), one
+// transaction per batch, with an expiry (30 days by default); <id> is a
+// date-sortable ULID, so a prefix scan lists a tenant's events oldest first.
+// Client-assertion keys are written by the token endpoint when it accepts a
+// private_key_jwt assertion (RFC 7523), with an Absent precondition and the
+// assertion's exp as expiry: a replayed jti fails the precondition. Neither
+// is a record of this package; decode.go exports their key builders.
+//
+// Signing key records and the keyring are written by shared/keys, whose
+// rotation changes every flagged key of a tenant and deletes the oldest in
+// one transaction conditioned on all their versions; every such transaction
+// also rewrites the keyring, so conditioning on the keyring's version
+// serialises all key changes of a tenant. Their encoding and sealing live
+// here (signingkey.go): {"v":1, "signing_key":<model.SigningKey JSON>,
+// "alg", "generation", "created_at", "sealed_pkcs8"} and {"v":1,
+// "generation"}.
 //
 // The tenant registry (tenant/, host/) is global; everything a tenant owns
 // lives under t/<T>/, so deleting a tenant is one prefix purge. <host> is the
@@ -31,6 +52,7 @@
 //
 //	client_secret:     "authok/client_secret\x00<T>\x00<client_id>"
 //	HS256 signing secret: "authok/rs_signing_secret\x00<T>\x00<id>"
+//	signing private key:  "authok/signing_key\x00<T>\x00<kid>\x00<alg>"
 //
 // so a sealed value copied into another record, tenant or field fails to
 // open. A record's version (the Raft index of its last write) is returned
