@@ -16,11 +16,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/authok-edge/authok/control/mgmtapi"
 	controlsrv "github.com/authok-edge/authok/control/server"
+	"github.com/authok-edge/authok/edge/discovery"
 	edgesrv "github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/edge/token"
 	"github.com/authok-edge/authok/shared/bootstrap"
+	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
+	"github.com/authok-edge/authok/shared/keys"
+	"github.com/authok-edge/authok/shared/logship"
+	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
 	"github.com/authok-edge/authok/shared/store"
 )
@@ -160,15 +167,31 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		return bootstrapping.Ready()
 	})
 
+	km := keys.New(node, box)
+	defer km.Close()
+	rp, err := repo.New(node, box)
+	if err != nil {
+		return err
+	}
+
 	internal := node.InternalHandler()
 	var serve func(net.Listener) error
 	var shutdown func(context.Context) error
-	control := controlsrv.New(controlsrv.Config{Checker: ready, Metrics: httpMetrics, Gatherer: reg, Logger: logger})
-	switch cfg.role {
-	case roleControl:
-		control.Handle(store.InternalPrefix, internal)
+	var control *controlsrv.Server
+	if cfg.role != roleEdge {
+		control = controlsrv.New(controlsrv.Config{Checker: ready, Metrics: httpMetrics, Gatherer: reg, Logger: logger})
+		api, err := mgmtapi.New(mgmtapi.Config{Repo: rp, Verifier: km, Keys: mgmtapi.KeysFromManager(km), Logger: logger})
+		if err != nil {
+			return err
+		}
+		api.Register(control.Handle)
+		if cfg.role == roleControl {
+			control.Handle(store.InternalPrefix, internal)
+		}
 		serve, shutdown = control.Serve, control.Shutdown
-	case roleEdge, roleDev:
+	}
+	var logs *logship.Shipper
+	if cfg.role != roleControl {
 		ecfg := edgesrv.Config{Checker: ready, Metrics: httpMetrics, Gatherer: reg, Logger: logger}
 		if cfg.role == roleDev {
 			ecfg.ControlHandler = control.Handler()
@@ -178,6 +201,9 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		}
 		edge, err := edgesrv.New(ecfg)
 		if err != nil {
+			return err
+		}
+		if logs, err = mountEdgeEndpoints(edge, node, rp, km, reg, logger); err != nil {
 			return err
 		}
 		if cfg.role == roleEdge {
@@ -209,7 +235,7 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	bootErr := make(chan error, 1)
 	if runsBootstrap {
 		go func() {
-			res, err := ensureDefaultTenant(ctx, node, box, cfg, env)
+			res, err := ensureDefaultTenant(ctx, node, box, km, cfg, env)
 			if err != nil {
 				bootErr <- err
 				return
@@ -233,11 +259,42 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	if err := shutdown(drain); err != nil {
 		logger.Warn("http shutdown", "err", err)
 	}
+	if logs != nil {
+		if err := logs.Close(drain); err != nil {
+			logger.Warn("shipping the last log events", "err", err)
+		}
+	}
 	if err := node.Shutdown(); err != nil {
 		return fmt.Errorf("stop store: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// mountEdgeEndpoints registers what an edge serves itself: the token
+// endpoint and discovery, on the cached directory of the local replica.
+func mountEdgeEndpoints(edge *edgesrv.Server, node *store.Node, rp *repo.Repo, km *keys.Manager, reg prometheus.Registerer, logger *slog.Logger) (*logship.Shipper, error) {
+	dir, err := directory.New(directory.Config{Store: node, Repo: rp, Signers: km, Registerer: reg})
+	if err != nil {
+		return nil, err
+	}
+	logs, err := logship.New(logship.Config{Store: node, Registerer: reg, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	logs.Start()
+	tok, err := token.New(token.Config{Directory: dir, Store: node, Logs: logs, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	disc, err := discovery.New(discovery.Config{Tenants: dir, Keys: km, Store: node, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	edge.Handle("POST", "/oauth/token", tok.Serve)
+	edge.Handle("GET", "/.well-known/jwks.json", disc.ServeJWKS)
+	edge.Handle("GET", "/.well-known/openid-configuration", disc.ServeConfiguration)
+	return logs, nil
 }
 
 var internalRoutes = []struct{ method, path string }{
@@ -273,7 +330,7 @@ func masterKey(cfg *nodeConfig, env *environment) (secretbox.Key, error) {
 
 // ensureDefaultTenant waits for the store to take writes, then creates
 // the default tenant and management client unless they exist.
-func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Key, cfg *nodeConfig, env *environment) (bootstrap.Result, error) {
+func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Key, km *keys.Manager, cfg *nodeConfig, env *environment) (bootstrap.Result, error) {
 	for node.Ready(cfg.ReadyMaxLag) != nil {
 		select {
 		case <-ctx.Done():
@@ -285,6 +342,7 @@ func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Ke
 		Issuer:       cfg.Issuer,
 		ClientID:     env.getenv("AUTHOK_BOOTSTRAP_CLIENT_ID"),
 		ClientSecret: env.getenv("AUTHOK_BOOTSTRAP_CLIENT_SECRET"),
+		Keys:         km,
 	}
 	var lastErr error
 	for attempt := 0; attempt < 10; attempt++ {

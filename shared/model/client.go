@@ -98,6 +98,16 @@ type Client struct {
 	// tenant's keys, never stored.
 	SigningKeys []map[string]string `json:"signing_keys,omitempty"`
 
+	// JWKS holds the public keys a private_key_jwt client signs its
+	// client assertions with (RFC 7523 §2.2); the token endpoint verifies
+	// assertions against it. Set inline only (no jwks_uri).
+	JWKS *JWKS `json:"jwks,omitempty"`
+
+	// CreatedAt and UpdatedAt are stamped by the Management API; records
+	// written before it existed (bootstrap) have none.
+	CreatedAt Time `json:"created_at,omitzero"`
+	UpdatedAt Time `json:"updated_at,omitzero"`
+
 	// OIDC holds settings stored but never exposed by the API.
 	OIDC ClientOIDC `json:"-"`
 

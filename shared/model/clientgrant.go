@@ -14,6 +14,10 @@ type ClientGrant struct {
 	Audience string   `json:"audience"`
 	Scope    []string `json:"scope"`
 
+	// CreatedAt and UpdatedAt are stamped by the Management API.
+	CreatedAt Time `json:"created_at,omitzero"`
+	UpdatedAt Time `json:"updated_at,omitzero"`
+
 	// Version is the store version of the record (the ETag).
 	Version uint64 `json:"-"`
 }

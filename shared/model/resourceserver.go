@@ -5,10 +5,13 @@ import (
 	"slices"
 )
 
-// Signing algorithms of a resource server.
+// Signing algorithms of a resource server (and of a client's ID tokens).
 const (
 	SigningAlgRS256 = "RS256"
 	SigningAlgHS256 = "HS256"
+	SigningAlgPS256 = "PS256"
+	SigningAlgES256 = "ES256"
+	SigningAlgEdDSA = "EdDSA"
 )
 
 // Token dialects of a resource server.
@@ -43,6 +46,10 @@ type ResourceServer struct {
 	Options                                   map[string]string     `json:"options,omitempty"`
 	// Client is read-only: filled by the Management API, never stored.
 	Client json.RawMessage `json:"client,omitempty"`
+
+	// CreatedAt and UpdatedAt are stamped by the Management API.
+	CreatedAt Time `json:"created_at,omitzero"`
+	UpdatedAt Time `json:"updated_at,omitzero"`
 
 	// Version is the store version of the record (the ETag).
 	Version uint64 `json:"-"`

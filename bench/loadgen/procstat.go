@@ -1,0 +1,84 @@
+package loadgen
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// ClockTicksPerSecond is USER_HZ, the unit of utime and stime in
+// /proc/<pid>/stat. It is 100 on every Linux ABI Go supports; the package
+// uses that constant rather than sysconf(_SC_CLK_TCK) (which needs cgo).
+const ClockTicksPerSecond = 100
+
+// ProcStat is the part of /proc/<pid>/stat the generator needs.
+type ProcStat struct {
+	PID   int
+	Comm  string // without the surrounding parentheses
+	State string
+	UTime uint64 // clock ticks in user mode
+	STime uint64 // clock ticks in kernel mode
+}
+
+// CPU is the process's total CPU time.
+func (s ProcStat) CPU() time.Duration {
+	return TicksToDuration(s.UTime + s.STime)
+}
+
+// TicksToDuration converts clock ticks to time.
+func TicksToDuration(ticks uint64) time.Duration {
+	return time.Duration(ticks) * (time.Second / ClockTicksPerSecond)
+}
+
+// ParseProcStat parses the contents of /proc/<pid>/stat (proc(5)). The
+// command name (field 2) is in parentheses and may itself hold spaces and
+// parentheses, so the fields after it are found from the last ')'.
+func ParseProcStat(data []byte) (ProcStat, error) {
+	data = bytes.TrimSpace(data)
+	open := bytes.IndexByte(data, '(')
+	closing := bytes.LastIndexByte(data, ')')
+	if open < 0 || closing < open {
+		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: no (comm) in %q", truncate(data, 80))
+	}
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(data[:open])))
+	if err != nil {
+		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: pid: %w", err)
+	}
+	// Fields from 3 (state) on; utime is field 14, stime field 15.
+	rest := bytes.Fields(data[closing+1:])
+	const utimeIdx, stimeIdx = 14 - 3, 15 - 3
+	if len(rest) <= stimeIdx {
+		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: %d fields after comm, want at least %d", len(rest), stimeIdx+1)
+	}
+	s := ProcStat{PID: pid, Comm: string(data[open+1 : closing]), State: string(rest[0])}
+	if s.UTime, err = strconv.ParseUint(string(rest[utimeIdx]), 10, 64); err != nil {
+		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: utime: %w", err)
+	}
+	if s.STime, err = strconv.ParseUint(string(rest[stimeIdx]), 10, 64); err != nil {
+		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: stime: %w", err)
+	}
+	return s, nil
+}
+
+// ReadProcStat reads /proc/<pid>/stat; pid 0 means the calling process
+// (/proc/self/stat).
+func ReadProcStat(pid int) (ProcStat, error) {
+	name := "/proc/self/stat"
+	if pid != 0 {
+		name = "/proc/" + strconv.Itoa(pid) + "/stat"
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return ProcStat{}, fmt.Errorf("loadgen: %w", err)
+	}
+	return ParseProcStat(data)
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,381 @@
+package mgmtapi
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/authok-edge/authok/control/internal/apierror"
+	"github.com/authok-edge/authok/shared/model"
+)
+
+// Enumerations of the Client object (API.md C.2).
+var (
+	appTypes = []string{model.AppTypeNonInteractive, model.AppTypeNative, model.AppTypeWeb, model.AppTypeSPA}
+
+	authMethods = []string{
+		model.AuthMethodClientSecretBasic, model.AuthMethodClientSecretJWT, model.AuthMethodClientSecretPost,
+		model.AuthMethodPrivateKeyJWT, model.AuthMethodNone,
+	}
+
+	grantTypes = []string{
+		model.GrantTypeAuthorizationCode, model.GrantTypeImplicit, model.GrantTypeRefreshToken,
+		model.GrantTypeClientCredentials, model.GrantTypePassword, model.GrantTypePasswordRealm,
+		model.GrantTypeMFAOOB, model.GrantTypeMFAOTP, model.GrantTypePasswordlessOTP,
+		model.GrantTypeMFARecoveryCode, model.GrantTypeDeviceCode,
+	}
+
+	responseTypes = []string{"code", "token", "id_token", "id_token token", "code id_token", "code token", "code id_token token"}
+
+	organizationUsages   = []string{model.OrganizationUsageDeny, model.OrganizationUsageAllow, model.OrganizationUsageRequire}
+	organizationBehavior = []string{model.OrganizationRequireNoPrompt, model.OrganizationRequirePreLoginPrompt}
+	rotationTypes        = []string{model.RotationTypeRotating, model.RotationTypeNonRotating}
+	expirationTypes      = []string{model.ExpirationTypeExpiring, model.ExpirationTypeNonExpiring}
+
+	// tokenAlgs are the asymmetric algorithms tokens can be signed with;
+	// HS256 is refused with its own message until it is implemented.
+	tokenAlgs = []string{model.SigningAlgRS256, model.SigningAlgPS256, model.SigningAlgES256, model.SigningAlgEdDSA}
+)
+
+// normalizeGrantType maps the authok.io and authok.com spellings of the
+// Authok grant-type URIs to the canonical authok.cn one (API.md top).
+func normalizeGrantType(g string) string {
+	for _, host := range []string{"http://authok.io/", "http://authok.com/", "https://authok.io/", "https://authok.com/", "https://authok.cn/"} {
+		if rest, ok := strings.CutPrefix(g, host); ok {
+			return "http://authok.cn/" + rest
+		}
+	}
+	return g
+}
+
+var clientListSpec = &listSpec{
+	fields: []string{
+		"client_id", "client_secret", "tenant", "name", "display_name", "description", "logo_uri",
+		"app_type", "is_first_party", "oidc_conformant", "response_types", "grant_types",
+		"token_endpoint_auth_method", "redirect_uris", "allowed_origins", "web_origins",
+		"client_aliases", "allowed_clients", "allowed_logout_urls", "jwt_configuration",
+		"encryption_key", "sso", "sso_disabled", "cross_origin_auth", "cross_origin_loc",
+		"custom_login_page_on", "custom_login_page", "custom_login_page_preview", "form_template",
+		"addons", "client_metadata", "mobile", "initiate_login_uri", "native_social_login",
+		"refresh_token", "organization_usage", "organization_require_behavior",
+		"is_token_endpoint_ip_header_trusted", "signing_keys", "jwks", "created_at", "updated_at",
+		"callbacks", "cross_origin_authentication",
+	},
+	sortable: []string{
+		"client_id", "name", "display_name", "description", "app_type", "is_first_party",
+		"token_endpoint_auth_method", "organization_usage", "created_at", "updated_at",
+	},
+	filters: map[string]filterSpec{
+		"client_id":                  {},
+		"name":                       {},
+		"app_type":                   {enum: appTypes},
+		"token_endpoint_auth_method": {enum: authMethods},
+		"is_first_party":             {boolean: true},
+	},
+}
+
+// clientRenderer renders clients with the tenant's signing_keys (the
+// SDK's read-only field: the certificate tokens are signed with).
+func (a *API) clientRenderer(c *call) func(model.Client) ([]byte, error) {
+	sk := a.clientSigningKeys(c.tenant.Name)
+	return func(cl model.Client) ([]byte, error) {
+		cl.SigningKeys = sk
+		return renderClient(cl)
+	}
+}
+
+// clientSigningKeys is the tenant's current RS256 key as the SDK's
+// signing_keys entry {kid, cert, pkcs7, subject}. It is informative only:
+// when the keys cannot be read the field is left out, the request goes on.
+func (a *API) clientSigningKeys(tenant string) []map[string]string {
+	ks, err := a.cfg.Keys.List(tenant)
+	if err != nil {
+		a.cfg.Logger.Warn("mgmtapi: signing keys for client signing_keys", "tenant", tenant, "err", err)
+		return nil
+	}
+	for _, k := range ks {
+		if !k.Current || k.Revoked || k.Alg != model.SigningAlgRS256 {
+			continue
+		}
+		entry := map[string]string{"kid": k.KID, "cert": k.Cert}
+		if k.PKCS7 != "" {
+			entry["pkcs7"] = k.PKCS7
+		}
+		if subject := certSubject(k.Cert); subject != "" {
+			entry["subject"] = subject
+		}
+		return []map[string]string{entry}
+	}
+	return nil
+}
+
+// certSubject is the subject of a PEM certificate, "" when it does not
+// parse.
+func certSubject(certPEM string) string {
+	block, _ := pem.Decode([]byte(certPEM))
+	if block == nil {
+		return ""
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return ""
+	}
+	return cert.Subject.String()
+}
+
+// renderClient is a client's JSON: the model's fields plus the SDK
+// spellings of F.3 (callbacks, cross_origin_authentication).
+func renderClient(c model.Client) ([]byte, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("mgmtapi: encode client: %w", err)
+	}
+	cb, err := json.Marshal(nonNilStrings(c.RedirectURIs))
+	if err != nil {
+		return nil, err
+	}
+	return spliceMembers(b,
+		[2]string{"callbacks", string(cb)},
+		[2]string{"cross_origin_authentication", strconv.FormatBool(c.CrossOriginAuth)},
+	), nil
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// clientDefaults are the settings of a new client of appType that the
+// body does not set (API.md C.2; grant types by application type, and a
+// public client for browser and native apps).
+func clientDefaults(c *model.Client, present map[string]bool) {
+	interactive := c.AppType != model.AppTypeNonInteractive
+	if !present["token_endpoint_auth_method"] {
+		switch c.AppType {
+		case model.AppTypeSPA, model.AppTypeNative:
+			c.TokenEndpointAuthMethod = model.AuthMethodNone
+		default:
+			c.TokenEndpointAuthMethod = model.AuthMethodClientSecretPost
+		}
+	}
+	if !present["grant_types"] {
+		switch c.AppType {
+		case model.AppTypeNonInteractive:
+			c.GrantTypes = []string{model.GrantTypeClientCredentials}
+		case model.AppTypeWeb:
+			c.GrantTypes = []string{model.GrantTypeAuthorizationCode, model.GrantTypeRefreshToken, model.GrantTypeClientCredentials}
+		default:
+			c.GrantTypes = []string{model.GrantTypeAuthorizationCode, model.GrantTypeRefreshToken}
+		}
+		if c.TokenEndpointAuthMethod == model.AuthMethodNone {
+			c.GrantTypes = slices.DeleteFunc(c.GrantTypes, func(g string) bool { return g == model.GrantTypeClientCredentials })
+		}
+	}
+	if !present["response_types"] && interactive {
+		c.ResponseTypes = []string{"code"}
+	}
+	if !present["is_first_party"] {
+		c.IsFirstParty = true
+	}
+	if !present["oidc_conformant"] {
+		c.OIDCConformant = true
+	}
+	if c.JWTConfiguration.Alg == "" {
+		c.JWTConfiguration.Alg = model.SigningAlgRS256
+	}
+	if c.JWTConfiguration.LifetimeInSeconds == 0 {
+		c.JWTConfiguration.LifetimeInSeconds = 36000
+	}
+	if c.RefreshToken.RotationType == "" {
+		c.RefreshToken.RotationType = model.RotationTypeNonRotating
+		if c.AppType == model.AppTypeSPA || c.AppType == model.AppTypeNative {
+			c.RefreshToken.RotationType = model.RotationTypeRotating
+		}
+	}
+	if c.RefreshToken.ExpirationType == "" {
+		c.RefreshToken.ExpirationType = model.ExpirationTypeNonExpiring
+		if c.RefreshToken.RotationType == model.RotationTypeRotating {
+			c.RefreshToken.ExpirationType = model.ExpirationTypeExpiring
+		}
+	}
+	if c.RefreshToken.TokenLifetime == 0 {
+		c.RefreshToken.TokenLifetime = 2592000
+	}
+	if c.RefreshToken.IdleTokenLifetime == 0 {
+		c.RefreshToken.IdleTokenLifetime = 1296000
+	}
+	if !present["refresh_token"] && c.RefreshToken.ExpirationType == model.ExpirationTypeNonExpiring {
+		c.RefreshToken.InfiniteTokenLifetime = true
+		c.RefreshToken.InfiniteIdleTokenLifetime = true
+	}
+	if c.OrganizationUsage == "" {
+		c.OrganizationUsage = model.OrganizationUsageDeny
+	}
+	if c.OrganizationRequireBehavior == "" {
+		c.OrganizationRequireBehavior = model.OrganizationRequireNoPrompt
+	}
+	if c.OIDC.IDTokenSignedResponseAlg == "" {
+		c.OIDC.IDTokenSignedResponseAlg = c.JWTConfiguration.Alg
+	}
+}
+
+// checkClient enforces the rules that involve several fields, on the
+// client as it would be stored.
+func checkClient(c model.Client) error {
+	v := &validationError{}
+	if c.TokenEndpointAuthMethod == model.AuthMethodNone && slices.Contains(c.GrantTypes, model.GrantTypeClientCredentials) {
+		v.add("Invalid value \"none\" (string) for field token_endpoint_auth_method (a client with grant type client_credentials must authenticate)")
+	}
+	if c.TokenEndpointAuthMethod == model.AuthMethodPrivateKeyJWT && (c.JWKS == nil || len(c.JWKS.Keys) == 0) {
+		v.add("Missing required property: jwks (token_endpoint_auth_method private_key_jwt verifies client assertions against it)")
+	}
+	rt := c.RefreshToken
+	if !rt.InfiniteTokenLifetime && !rt.InfiniteIdleTokenLifetime && rt.TokenLifetime > 0 && rt.IdleTokenLifetime > rt.TokenLifetime {
+		v.add("Invalid value %d (number) for field refresh_token.idle_token_lifetime (must not exceed refresh_token.token_lifetime)", rt.IdleTokenLifetime)
+	}
+	return v.err()
+}
+
+// ---- handlers ----
+
+func (a *API) listClients(c *call) error {
+	q, err := parseListQuery(c.r.URL.Query(), clientListSpec)
+	if err != nil {
+		return err
+	}
+	all, err := collect(func(after string) ([]model.Client, string, error) {
+		return a.cfg.Repo.ListClients(c.ctx(), c.tenant.Name, after, 0)
+	})
+	if err != nil {
+		return err
+	}
+	items, err := renderAll(all, a.clientRenderer(c))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c.w, http.StatusOK, paginate(items, q), 0)
+}
+
+func (a *API) getClient(c *call) error {
+	proj, err := parseProjection(c.r.URL.Query(), clientListSpec.fields)
+	if err != nil {
+		return err
+	}
+	id := c.r.PathValue("id")
+	cl, err := a.cfg.Repo.GetClient(c.ctx(), c.tenant.Name, id)
+	if err != nil {
+		return repoError(err, whatClient, id)
+	}
+	return writeOne(c.w, http.StatusOK, cl, a.clientRenderer(c), proj, cl.Version)
+}
+
+func (a *API) createClient(c *call) error {
+	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	in, err := parseClient(o, true, c.tenant.Name)
+	if err != nil {
+		return err
+	}
+	cl := model.Client{}
+	in.apply(&cl)
+	clientDefaults(&cl, in.present)
+	if err := checkClient(cl); err != nil {
+		return err
+	}
+	cl.ClientID = in.clientID
+	if cl.ClientID == "" {
+		if cl.ClientID, err = model.NewClientID(a.cfg.Rand); err != nil {
+			return err
+		}
+	}
+	if cl.ClientSecret == "" {
+		if cl.ClientSecret, err = model.NewClientSecret(a.cfg.Rand); err != nil {
+			return err
+		}
+	}
+	now := a.now()
+	cl.CreatedAt, cl.UpdatedAt = now, now
+	created, err := a.cfg.Repo.CreateClient(c.ctx(), c.tenant.Name, cl)
+	if err != nil {
+		return repoError(err, whatClient, cl.ClientID)
+	}
+	return writeOne(c.w, http.StatusCreated, created, a.clientRenderer(c), projection{}, created.Version)
+}
+
+func (a *API) updateClient(c *call) error {
+	id := c.r.PathValue("id")
+	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	in, err := parseClient(o, false, c.tenant.Name)
+	if err != nil {
+		return err
+	}
+	want := ifMatch(c.r)
+	now := a.now()
+	updated, err := a.cfg.Repo.UpdateClient(c.ctx(), c.tenant.Name, id, func(old model.Client) (model.Client, error) {
+		if err := checkVersion(want, old.Version); err != nil {
+			return old, err
+		}
+		if in.clientID != "" && in.clientID != old.ClientID {
+			return old, invalidField("Invalid value %s (string) for field client_id (client_id is immutable)", strconv.Quote(in.clientID))
+		}
+		nc := old
+		in.apply(&nc)
+		if err := checkClient(nc); err != nil {
+			return old, err
+		}
+		nc.UpdatedAt = now
+		return nc, nil
+	})
+	if err != nil {
+		return repoError(err, whatClient, id)
+	}
+	return writeOne(c.w, http.StatusOK, updated, a.clientRenderer(c), projection{}, updated.Version)
+}
+
+func (a *API) deleteClient(c *call) error {
+	id := c.r.PathValue("id")
+	if id == c.tenant.Internal.ManagementClientID {
+		// Deleting it would strand the tenant: bootstrap reports (and
+		// checks on every start) the management client it created.
+		return apierror.New(http.StatusBadRequest, codeOperationNotAllowed,
+			"The tenant's management client cannot be deleted; rotate its secret instead.")
+	}
+	if err := a.cfg.Repo.DeleteClient(c.ctx(), c.tenant.Name, id); err != nil {
+		return repoError(err, whatClient, id)
+	}
+	return noContent(c.w)
+}
+
+func (a *API) rotateClientSecret(c *call) error {
+	id := c.r.PathValue("id")
+	secret, err := model.NewClientSecret(a.cfg.Rand)
+	if err != nil {
+		return err
+	}
+	want := ifMatch(c.r)
+	now := a.now()
+	updated, err := a.cfg.Repo.UpdateClient(c.ctx(), c.tenant.Name, id, func(old model.Client) (model.Client, error) {
+		if err := checkVersion(want, old.Version); err != nil {
+			return old, err
+		}
+		old.ClientSecret = secret
+		old.UpdatedAt = now
+		return old, nil
+	})
+	if err != nil {
+		return repoError(err, whatClient, id)
+	}
+	return writeOne(c.w, http.StatusOK, updated, a.clientRenderer(c), projection{}, updated.Version)
+}

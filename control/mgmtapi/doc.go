@@ -1,0 +1,103 @@
+// Package mgmtapi is the Management API (API.md A, C.2, C.3, C.7, C.10,
+// C.14, F): clients, resource servers, client grants, signing keys and the
+// tenant's settings under /api/v1, with /api/v2 as an alias, described by
+// an OpenAPI 3.1 document served at /api/v1/openapi.json.
+//
+// # Mounting
+//
+//	api, err := mgmtapi.New(mgmtapi.Config{
+//		Repo:     r,                              // *repo.Repo
+//		Verifier: km,                             // *keys.Manager
+//		Keys:     mgmtapi.KeysFromManager(km),
+//		Logger:   logger,
+//	})
+//	api.Register(controlServer.Handle)
+//
+// Register mounts one Go 1.22 ServeMux pattern per operation and prefix
+// ("GET /api/v1/clients/{id}"), so each gets its own metrics label and the
+// control server's JSON 404/405 answers the rest. The mux matches on the
+// escaped path and unescapes each segment, so ids holding '|' or '/' travel
+// as %7C and %2F inside one segment.
+//
+// # What every request goes through
+//
+// The route handler owns the shared phases, so no operation can forget
+// one: the tenant from the Host header (ResolveTenant: exact host, then
+// without the port, then the tenant "default"); the bearer token, verified
+// against that tenant's own published keys for its issuer and any spelling
+// of its Management API identifier (<issuer>api/v1/, without the slash, or
+// /api/v2/); every scope the route lists (all, not any); then the
+// operation. An operation returns an error value and one writer renders
+// the A.4 body.
+//
+// Write bodies are strict: application/json only (415), at most
+// Config.MaxBodyBytes (413), one JSON object without duplicate keys at any
+// depth, no unknown members except the SDK spellings of F.3 (callbacks,
+// cross_origin_authentication; friendly_name, picture_url,
+// default_directory), which are also emitted on read. Every field is
+// checked (type, enum, URL shape, range) and all problems are reported at
+// once, each naming its field, as one 400 invalid_body. null clears an
+// optional string, list or object; it is not a boolean, number or enum.
+//
+// An object read from the API can be sent back unchanged: both spellings
+// of a field are accepted when they hold the same value (different
+// values are a 400), immutable members (client_id and tenant of a client,
+// id, identifier and is_system of a resource server, a grant's id,
+// client_id and audience, the tenant's id, name, domain and region) only
+// with their current value, and derived ones (created_at, updated_at,
+// signing_keys, sandbox_versions_available) are ignored.
+//
+// Lists return the envelope decided at the top of API.md:
+// {"meta":{page,page_size,total,start,limit,length},"items":[...]}, with
+// 1-based pages (page=0 is page 1), page_size 20 by default and clamped to
+// 100 (alias per_page), sort (-field, field, Auth0's field:1/field:-1,
+// several joined by ':', ',' or ' '), fields/include_fields and equality
+// filters (repeated = IN). Configuration objects are few, so a list reads
+// every record through the repository's cursor and pages in memory. The
+// Go SDK's Auth0-shaped lists (resource_servers, client_grants keys) are
+// not emitted (F.2 leaves that to an SDK fork).
+//
+// # Concurrency and versions
+//
+// Updates run in the repository's compare-and-swap closures: concurrent
+// PATCHes of different fields all land, and none is lost. Each record's
+// store version is its ETag (quoted, strong). If-Match is honoured on
+// PATCH and rotate-secret, checked inside the closure against the version
+// being replaced, so it is atomic with the write; a stale one gives 412
+// precondition_failed (RFC 9110 §13.1.1 — 409 stays for duplicates and for
+// a compare-and-swap that kept losing).
+//
+// # Decisions
+//
+//   - 401 for a missing token carries WWW-Authenticate without an error
+//     code, as RFC 6750 §3.1 asks; an invalid token gets
+//     error="invalid_token", a lacking scope 403 with error=
+//     "insufficient_scope" and the scopes needed. The body's errorCode is
+//     invalid_token or insufficient_scope either way.
+//   - Resource servers and client ID tokens accept RS256, PS256, ES256 and
+//     EdDSA (the algorithms shared/keys has keys for); HS256 is refused
+//     as not supported yet, so no signing secret is stored or returned.
+//   - The system API (is_system) cannot be deleted, and a PATCH may only
+//     change its token lifetimes, allow_offline_access and
+//     skip_consent_for_verifiable_first_party_clients (400
+//     operation_not_allowed naming any other field whose value would
+//     change): its identifier, scope catalogue and signing belong to the
+//     server.
+//   - A client's read-only signing_keys is filled with the tenant's
+//     current RS256 key ({kid, cert, pkcs7, subject}); the tenant
+//     settings do not carry signing_keys (use /keys/signing).
+//   - The tenant's management client (the one bootstrap made and reports)
+//     cannot be deleted: bootstrap checks it on every start.
+//   - POST /keys/signing/rotate returns one object, the RS256 key of the
+//     new next generation (the SDK's Rotate decodes one); GET
+//     /keys/signing lists the generation's four keys.
+//   - Redirect URLs are exact (no wildcards); allowed_origins and
+//     web_origins are bare origins, stored lower-cased without a trailing
+//     slash.
+//   - A private_key_jwt client must carry jwks (an inline RFC 7517 set of
+//     public signature keys); there is no jwks_uri.
+//
+// This package must never import edge/, never return private key material
+// or a signing secret, and never put an internal error's text in a
+// response body (5xx causes are logged).
+package mgmtapi

@@ -1,0 +1,377 @@
+package mgmtapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/authok-edge/authok/control/internal/apierror"
+	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/repo"
+)
+
+// Limits of resource server fields (API.md C.3).
+const (
+	maxRSNameLen          = 200
+	maxIdentifierLen      = 600 // the repository's id limit
+	maxScopeValueLen      = 280
+	maxScopeDescLen       = 500
+	maxRSScopes           = 1000
+	maxRSOptions          = 10
+	maxRSTokenLifetime    = 2592000 // 30 days
+	defaultRSTokenLife    = model.DefaultTokenLifetime
+	defaultRSTokenLifeWeb = model.DefaultTokenLifetimeForWeb
+)
+
+var tokenDialects = []string{model.TokenDialectAccessToken, model.TokenDialectAccessTokenAuthz}
+
+// systemRSMutable are the only fields of the system API (is_system) a
+// PATCH may change: its identifier, scope catalogue and signing belong to
+// the server.
+var systemRSMutable = []string{
+	"token_lifetime", "token_lifetime_for_web", "allow_offline_access",
+	"skip_consent_for_verifiable_first_party_clients",
+}
+
+var rsListSpec = &listSpec{
+	fields: []string{
+		"id", "name", "identifier", "is_system", "scopes", "signing_alg", "signing_secret",
+		"allow_offline_access", "skip_consent_for_verifiable_first_party_clients", "token_lifetime",
+		"token_lifetime_for_web", "enforce_policies", "token_dialect", "verificationLocation",
+		"options", "client", "created_at", "updated_at",
+	},
+	sortable: []string{"id", "name", "identifier", "is_system", "signing_alg", "token_lifetime", "enforce_policies", "created_at", "updated_at"},
+	filters: map[string]filterSpec{
+		"id":               {},
+		"identifier":       {},
+		"is_system":        {boolean: true},
+		"enforce_policies": {boolean: true},
+	},
+}
+
+func renderRS(rs model.ResourceServer) ([]byte, error) {
+	rs.SigningSecret = "" // HS256 is not supported; nothing to return
+	b, err := json.Marshal(rs)
+	if err != nil {
+		return nil, fmt.Errorf("mgmtapi: encode resource server: %w", err)
+	}
+	return b, nil
+}
+
+// rsInput is a parsed resource server body.
+type rsInput struct {
+	set        []func(*model.ResourceServer)
+	present    map[string]bool
+	identifier string
+	isSystem   *bool
+}
+
+func (in *rsInput) add(name string, f func(*model.ResourceServer)) {
+	in.present[name] = true
+	in.set = append(in.set, f)
+}
+
+func (in *rsInput) apply(rs *model.ResourceServer) {
+	for _, f := range in.set {
+		f(rs)
+	}
+}
+
+// parseRS reads a POST or PATCH /resource-servers body; currentID is the
+// id of the resource server being updated ("" on create).
+func parseRS(o *object, create bool, currentID string) (*rsInput, error) {
+	in := &rsInput{present: map[string]bool{}}
+	o.readOnlyEqual("id", currentID)
+	o.ignoreReadOnly("string", "created_at", "updated_at")
+	o.ignoreReadOnly("object", "client")
+	if raw, ok := o.take("signing_secret"); ok {
+		o.fail("signing_secret", raw, "HS256 is not supported yet, so resource servers have no signing secret")
+	}
+	if o.stringChecked("identifier", &in.identifier, checkToken(maxIdentifierLen)) {
+		in.present["identifier"] = true
+	} else if create && !o.has("identifier") {
+		o.missing("identifier")
+	}
+	var b bool
+	if o.Bool("is_system", &b) {
+		in.isSystem = &b
+	}
+	var name string
+	if o.stringChecked("name", &name, checkRSName) {
+		in.add("name", func(rs *model.ResourceServer) { rs.Name = name })
+	}
+	var loc string
+	if o.stringChecked("verificationLocation", &loc, optionalWebURL(true)) {
+		in.add("verificationLocation", func(rs *model.ResourceServer) { rs.VerificationLocation = loc })
+	}
+	if alg, ok := readAlg(o, "signing_alg"); ok {
+		in.add("signing_alg", func(rs *model.ResourceServer) { rs.SigningAlg = alg })
+	}
+	var dialect string
+	if o.Enum("token_dialect", &dialect, tokenDialects...) {
+		in.add("token_dialect", func(rs *model.ResourceServer) { rs.TokenDialect = dialect })
+	}
+	var life, web int
+	if o.Int("token_lifetime", &life, 1, maxRSTokenLifetime) {
+		in.add("token_lifetime", func(rs *model.ResourceServer) { rs.TokenLifetime = life })
+	}
+	if o.Int("token_lifetime_for_web", &web, 1, maxRSTokenLifetime) {
+		in.add("token_lifetime_for_web", func(rs *model.ResourceServer) { rs.TokenLifetimeForWeb = web })
+	}
+	boolean := func(name string, set func(*model.ResourceServer, bool)) {
+		var v bool
+		if o.Bool(name, &v) {
+			in.add(name, func(rs *model.ResourceServer) { set(rs, v) })
+		}
+	}
+	boolean("allow_offline_access", func(rs *model.ResourceServer, v bool) { rs.AllowOfflineAccess = v })
+	boolean("skip_consent_for_verifiable_first_party_clients", func(rs *model.ResourceServer, v bool) {
+		rs.SkipConsentForVerifiableFirstPartyClients = v
+	})
+	boolean("enforce_policies", func(rs *model.ResourceServer, v bool) { rs.EnforcePolicies = v })
+	var opts map[string]string
+	if o.StringMap("options", &opts) {
+		if len(opts) > maxRSOptions {
+			o.errs.add("Invalid value for field options (at most %d keys)", maxRSOptions)
+		} else {
+			in.add("options", func(rs *model.ResourceServer) { rs.Options = opts })
+		}
+	}
+	if scopes, ok := parseScopes(o); ok {
+		in.add("scopes", func(rs *model.ResourceServer) { rs.Scopes = scopes })
+	}
+	o.finish()
+	return in, o.errs.err()
+}
+
+func checkRSName(s string) (string, string) {
+	if s == "" || len([]rune(s)) > maxRSNameLen || strings.ContainsAny(s, "<>") || strings.ContainsFunc(s, isControl) {
+		return "", fmt.Sprintf("1 to %d characters, without < or >", maxRSNameLen)
+	}
+	return s, ""
+}
+
+// parseScopes reads scopes: [{value, description}], values without spaces
+// and unique.
+func parseScopes(o *object) ([]model.ResourceServerScope, bool) {
+	list, ok := o.Objects("scopes")
+	if !ok {
+		return nil, false
+	}
+	if len(list) > maxRSScopes {
+		o.errs.add("Invalid value for field scopes (at most %d scopes)", maxRSScopes)
+		return nil, false
+	}
+	out := make([]model.ResourceServerScope, 0, len(list))
+	seen := map[string]bool{}
+	for _, so := range list {
+		var s model.ResourceServerScope
+		if so.stringChecked("value", &s.Value, checkToken(maxScopeValueLen)) {
+			if seen[s.Value] {
+				so.errs.add("Invalid value %s for field %s (duplicate scope)", strconv.Quote(s.Value), so.field("value"))
+			}
+			seen[s.Value] = true
+		} else if !so.has("value") {
+			so.missing("value")
+		}
+		so.stringChecked("description", &s.Description, checkText(maxScopeDescLen))
+		so.finish()
+		out = append(out, s)
+	}
+	return out, o.errs.empty()
+}
+
+// checkSystemRSChange refuses a change of the system API outside
+// systemRSMutable; members sent with their current value are fine.
+func checkSystemRSChange(old, nrs model.ResourceServer) error {
+	before, err1 := json.Marshal(old)
+	after, err2 := json.Marshal(nrs)
+	var b, a map[string]json.RawMessage
+	if err := errors.Join(err1, err2, json.Unmarshal(before, &b), json.Unmarshal(after, &a)); err != nil {
+		return fmt.Errorf("mgmtapi: compare system API: %w", err)
+	}
+	var changed []string
+	for k := range a {
+		if !sameJSON(a[k], b[k]) && !slices.Contains(systemRSMutable, k) {
+			changed = append(changed, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && !slices.Contains(systemRSMutable, k) {
+			changed = append(changed, k)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	slices.Sort(changed)
+	return apierror.New(http.StatusBadRequest, codeOperationNotAllowed,
+		fmt.Sprintf("The system API's %s cannot be changed (allowed: %s).", strings.Join(changed, ", "), strings.Join(systemRSMutable, ", ")))
+}
+
+// checkRS enforces cross-field rules on the resource server as stored.
+func checkRS(rs model.ResourceServer) error {
+	if rs.TokenLifetimeForWeb > rs.TokenLifetime {
+		return invalidField("Invalid value %d (number) for field token_lifetime_for_web (must not exceed token_lifetime %d)", rs.TokenLifetimeForWeb, rs.TokenLifetime)
+	}
+	return nil
+}
+
+// findRS returns a resource server by id or by identifier (the path
+// segment may be a URL-encoded identifier; API.md C.3). Any spelling of
+// the Management API identifier finds the system API.
+func (a *API) findRS(ctx context.Context, t model.Tenant, idOrIdentifier string) (model.ResourceServer, error) {
+	rs, err := a.cfg.Repo.GetResourceServer(ctx, t.Name, idOrIdentifier)
+	if errors.Is(err, repo.ErrNotFound) {
+		rs, err = a.cfg.Repo.GetResourceServerByIdentifier(ctx, t.Name, canonicalAudience(t.Internal.Issuer, idOrIdentifier))
+	}
+	if err != nil {
+		return rs, repoError(err, whatRS, idOrIdentifier)
+	}
+	return rs, nil
+}
+
+// ---- handlers ----
+
+func (a *API) listRS(c *call) error {
+	q, err := parseListQuery(c.r.URL.Query(), rsListSpec)
+	if err != nil {
+		return err
+	}
+	all, err := collect(func(after string) ([]model.ResourceServer, string, error) {
+		return a.cfg.Repo.ListResourceServers(c.ctx(), c.tenant.Name, after, 0)
+	})
+	if err != nil {
+		return err
+	}
+	items, err := renderAll(all, renderRS)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c.w, http.StatusOK, paginate(items, q), 0)
+}
+
+func (a *API) getRS(c *call) error {
+	proj, err := parseProjection(c.r.URL.Query(), rsListSpec.fields)
+	if err != nil {
+		return err
+	}
+	rs, err := a.findRS(c.ctx(), c.tenant, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeOne(c.w, http.StatusOK, rs, renderRS, proj, rs.Version)
+}
+
+func (a *API) createRS(c *call) error {
+	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	in, err := parseRS(o, true, "")
+	if err != nil {
+		return err
+	}
+	if in.isSystem != nil && *in.isSystem {
+		return invalidField("Invalid value true (boolean) for field is_system (only the server creates system APIs)")
+	}
+	if canonicalAudience(c.tenant.Internal.Issuer, in.identifier) != in.identifier {
+		return apierror.New(http.StatusConflict, codeConflict, "The identifier is a spelling of the Management API's; the resource server already exists.")
+	}
+	rs := model.ResourceServer{
+		Identifier:   in.identifier,
+		Name:         in.identifier,
+		SigningAlg:   model.SigningAlgRS256,
+		TokenDialect: model.TokenDialectAccessToken,
+		Scopes:       []model.ResourceServerScope{},
+	}
+	in.apply(&rs)
+	if rs.TokenLifetime == 0 {
+		rs.TokenLifetime = defaultRSTokenLife
+	}
+	if rs.TokenLifetimeForWeb == 0 {
+		rs.TokenLifetimeForWeb = min(defaultRSTokenLifeWeb, rs.TokenLifetime)
+	}
+	if err := checkRS(rs); err != nil {
+		return err
+	}
+	if rs.ID, err = model.NewResourceServerID(a.cfg.Rand); err != nil {
+		return err
+	}
+	now := a.now()
+	rs.CreatedAt, rs.UpdatedAt = now, now
+	created, err := a.cfg.Repo.CreateResourceServer(c.ctx(), c.tenant.Name, rs)
+	if errors.Is(err, repo.ErrDuplicate) {
+		return apierror.New(http.StatusConflict, codeConflict, fmt.Sprintf("A resource server with identifier %q already exists.", rs.Identifier))
+	}
+	if err != nil {
+		return repoError(err, whatRS, rs.ID)
+	}
+	return writeOne(c.w, http.StatusCreated, created, renderRS, projection{}, created.Version)
+}
+
+func (a *API) updateRS(c *call) error {
+	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	cur, err := a.findRS(c.ctx(), c.tenant, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	in, err := parseRS(o, false, cur.ID)
+	if err != nil {
+		return err
+	}
+	want := ifMatch(c.r)
+	now := a.now()
+	updated, err := a.cfg.Repo.UpdateResourceServer(c.ctx(), c.tenant.Name, cur.ID, func(old model.ResourceServer) (model.ResourceServer, error) {
+		if err := checkVersion(want, old.Version); err != nil {
+			return old, err
+		}
+		if in.present["identifier"] && in.identifier != old.Identifier {
+			return old, invalidField("Invalid value %s (string) for field identifier (identifier is immutable)", strconv.Quote(in.identifier))
+		}
+		if in.isSystem != nil && *in.isSystem != old.IsSystem {
+			return old, invalidField("Invalid value %t (boolean) for field is_system (is_system is immutable)", *in.isSystem)
+		}
+		nrs := old
+		in.apply(&nrs)
+		if in.present["token_lifetime"] && !in.present["token_lifetime_for_web"] {
+			nrs.TokenLifetimeForWeb = min(nrs.TokenLifetimeForWeb, nrs.TokenLifetime)
+		}
+		if old.IsSystem {
+			if err := checkSystemRSChange(old, nrs); err != nil {
+				return old, err
+			}
+		}
+		if err := checkRS(nrs); err != nil {
+			return old, err
+		}
+		nrs.UpdatedAt = now
+		return nrs, nil
+	})
+	if err != nil {
+		return repoError(err, whatRS, cur.ID)
+	}
+	return writeOne(c.w, http.StatusOK, updated, renderRS, projection{}, updated.Version)
+}
+
+func (a *API) deleteRS(c *call) error {
+	rs, err := a.findRS(c.ctx(), c.tenant, c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if rs.IsSystem {
+		return apierror.New(http.StatusBadRequest, codeOperationNotAllowed, "The system API cannot be deleted.")
+	}
+	if err := a.cfg.Repo.DeleteResourceServer(c.ctx(), c.tenant.Name, rs.ID); err != nil {
+		return repoError(err, whatRS, rs.ID)
+	}
+	return noContent(c.w)
+}

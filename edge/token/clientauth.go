@@ -1,0 +1,150 @@
+package token
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/authok-edge/authok/shared/directory"
+	"github.com/authok-edge/authok/shared/model"
+)
+
+// authenticate identifies the client and checks its credentials (RFC 6749
+// §2.3, §3.2.1; API.md B.2). The request must use exactly one method —
+// the Basic header (client_secret_basic), client_secret in the body
+// (client_secret_post), or a client assertion (private_key_jwt, RFC 7523)
+// — or none at all for a public client, and the method must be the one
+// the client registered as token_endpoint_auth_method. Two methods at once
+// are an invalid_request (RFC 6749 §2.3: "MUST NOT use more than one");
+// every authentication failure is an invalid_client (401), with a Basic
+// challenge when the client used the Basic header (§5.2).
+func (h *Handler) authenticate(r *request) *oauthError {
+	authz := r.ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
+	id := r.params.get("client_id")
+	secret := r.params.get("client_secret")
+	assertion := r.params.get("client_assertion")
+	assertionType := r.params.get("client_assertion_type")
+	methods := 0
+	if len(authz) > 0 {
+		methods++
+	}
+	if secret != nil {
+		methods++
+	}
+	if assertion != nil || assertionType != nil {
+		methods++
+	}
+	if methods > 1 {
+		return errInvalidRequest.with("more than one client authentication method used; use exactly one (RFC 6749 §2.3)")
+	}
+	switch {
+	case len(authz) > 0:
+		oerr := h.authBasic(r, authz, id)
+		if oerr != nil && oerr.code == errInvalidClient.code {
+			oerr = oerr.challenge() // RFC 6749 §5.2
+		}
+		return oerr
+	case secret != nil:
+		return h.authSecretPost(r, id, secret)
+	case methods == 1:
+		return h.authAssertion(r, id, assertionType, assertion)
+	default:
+		return h.authNone(r, id)
+	}
+}
+
+var errAuthFailed = errInvalidClient.with("client authentication failed")
+
+// authBasic is client_secret_basic: RFC 6749 §2.3.1 over RFC 7617.
+func (h *Handler) authBasic(r *request, authz, bodyID []byte) *oauthError {
+	id, secret, buf, err := parseBasic(authz, r.basicBuf)
+	r.basicBuf = buf
+	switch {
+	case errors.Is(err, errNotBasic):
+		return errInvalidClient.with("the Authorization header must use the Basic scheme")
+	case errors.Is(err, errBasicEncoding):
+		return errInvalidClient.with("the Basic credentials must be form-urlencoded (RFC 6749 §2.3.1)")
+	case err != nil:
+		return errInvalidClient.with("malformed Basic credentials")
+	}
+	if bodyID != nil && !bytes.Equal(bodyID, id) {
+		return errInvalidRequest.with("client_id in the body does not match the Authorization header")
+	}
+	c, oerr := h.lookupClient(r, string(id))
+	if oerr != nil {
+		return oerr
+	}
+	if oerr := checkMethod(c, model.AuthMethodClientSecretBasic); oerr != nil {
+		return oerr
+	}
+	if !c.SecretEqual(secret) {
+		return errAuthFailed
+	}
+	r.client = c
+	return nil
+}
+
+// authSecretPost is client_secret_post: RFC 6749 §2.3.1, credentials in
+// the request body.
+func (h *Handler) authSecretPost(r *request, id, secret []byte) *oauthError {
+	if id == nil {
+		return errInvalidRequest.with("client_id is required with client_secret")
+	}
+	c, oerr := h.lookupClient(r, string(id))
+	if oerr != nil {
+		return oerr
+	}
+	if oerr := checkMethod(c, model.AuthMethodClientSecretPost); oerr != nil {
+		return oerr
+	}
+	if !c.SecretEqual(secret) {
+		return errAuthFailed
+	}
+	r.client = c
+	return nil
+}
+
+// authNone identifies a public client (token_endpoint_auth_method none) by
+// its client_id alone (RFC 6749 §2.2, §3.2.1).
+func (h *Handler) authNone(r *request, id []byte) *oauthError {
+	if id == nil {
+		return errInvalidClient.with("client authentication is required (RFC 6749 §2.3)")
+	}
+	c, oerr := h.lookupClient(r, string(id))
+	if oerr != nil {
+		return oerr
+	}
+	if c.TokenEndpointAuthMethod != model.AuthMethodNone {
+		return errInvalidClient.with("client authentication is required: the client is not a public client")
+	}
+	r.client = c
+	return nil
+}
+
+// lookupClient reads the tenant's client id; an unknown client is the same
+// invalid_client as a wrong secret.
+func (h *Handler) lookupClient(r *request, id string) (*directory.Client, *oauthError) {
+	r.clientID = id
+	c, err := h.cfg.Directory.Client(r.tenant.Name, r.clientID)
+	if errors.Is(err, directory.ErrNotFound) {
+		return nil, errAuthFailed
+	}
+	if err != nil {
+		return nil, h.internal("read client", err)
+	}
+	return c, nil
+}
+
+// checkMethod enforces the client's registered token_endpoint_auth_method
+// (API.md B.2: a mismatch is invalid_client).
+func checkMethod(c *directory.Client, used string) *oauthError {
+	if c.TokenEndpointAuthMethod == used {
+		return nil
+	}
+	registered := c.TokenEndpointAuthMethod
+	if registered == "" {
+		registered = "no method"
+	}
+	return errInvalidClient.withf("the client authenticates with %s, not %s (token_endpoint_auth_method)", registered, used)
+}

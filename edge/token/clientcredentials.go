@@ -1,0 +1,212 @@
+package token
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/authok-edge/authok/shared/directory"
+	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/tokens"
+)
+
+// clientCredentials is the client credentials grant, RFC 6749 §4.4 (API.md
+// B.4): a confidential client asks for an access token to an API it has a
+// client grant for. The client is authenticated and allowed the grant type
+// by the dispatcher.
+//
+// The audience defaults to the tenant's default_audience; an unknown one is
+// invalid_target (RFC 8707 §2). Without a client grant for the pair the
+// answer is access_denied. The scope is the requested scopes if every one
+// of them is granted (else invalid_scope, RFC 6749 §5.2), or all granted
+// scopes when none is requested (§3.3 lets the server pick the default).
+// The token is an RFC 9068 JWT access token (API.md E.1) signed with the
+// tenant's current key for the API's signing_alg.
+type clientCredentials struct{}
+
+// gtyClientCredentials is the gty claim of client_credentials tokens.
+const gtyClientCredentials = "client-credentials"
+
+func (clientCredentials) exchange(h *Handler, r *request) *oauthError {
+	c := r.client
+	// RFC 6749 §4.4: only confidential clients; the Management API refuses
+	// to register a public client with this grant, this guards records
+	// written around it.
+	if c.TokenEndpointAuthMethod == model.AuthMethodNone {
+		return errUnauthorizedClient.with("a public client cannot use client_credentials (RFC 6749 §4.4)")
+	}
+	tenant := r.tenant.Name
+	issuer := r.tenant.Internal.Issuer
+
+	aud := r.params.get("audience")
+	var rs *model.ResourceServer
+	var err error
+	if aud == nil {
+		if r.tenant.DefaultAudience == "" {
+			return errInvalidRequest.with("audience is required (the tenant has no default_audience)")
+		}
+		rs, err = h.resourceServer(tenant, issuer, r.tenant.DefaultAudience)
+	} else {
+		rs, err = h.resourceServer(tenant, issuer, string(aud))
+	}
+	if errors.Is(err, directory.ErrNotFound) {
+		if aud == nil {
+			aud = []byte(r.tenant.DefaultAudience)
+		}
+		return errInvalidTarget.withf("no API with identifier %q", printable(aud))
+	}
+	if err != nil {
+		return h.internal("read resource server", err)
+	}
+	r.audience = rs.Identifier
+
+	g, err := h.cfg.Directory.ClientGrant(tenant, c.ClientID, rs.Identifier)
+	if errors.Is(err, directory.ErrNotFound) {
+		return errAccessDenied.withf("the client is not authorized to access %q (no client grant)", rs.Identifier)
+	}
+	if err != nil {
+		return h.internal("read client grant", err)
+	}
+	scope, oerr := grantedScope(r, g)
+	if oerr != nil {
+		return oerr
+	}
+	r.scope = scope
+
+	alg := tokens.RS256
+	if rs.SigningAlg != "" {
+		alg = tokens.Alg(rs.SigningAlg)
+		if alg.Index() < 0 {
+			// HS256 APIs (a signing_secret) have no signer yet.
+			return errServerError.withf("the API's signing_alg %s is not supported yet", printable([]byte(rs.SigningAlg)))
+		}
+	}
+	lifetime := int64(rs.TokenLifetime)
+	if lifetime <= 0 {
+		lifetime = model.DefaultTokenLifetime
+	}
+	iat := r.now.Unix()
+	r.audienceID[0] = rs.Identifier
+	claims := tokens.AccessClaims{
+		Issuer:    issuer,
+		Subject:   c.ClientID, // Authok: the client_id itself (API.md F.1)
+		Audience:  r.audienceID[:],
+		ClientID:  c.ClientID,
+		Scope:     scope,
+		GrantType: gtyClientCredentials,
+		JTI:       newJTI(),
+		IssuedAt:  iat,
+		ExpiresAt: iat + lifetime,
+	}
+	if oerr := h.signAccess(r, alg, &claims); oerr != nil {
+		return oerr
+	}
+	r.expiresIn = lifetime
+	return nil
+}
+
+// resourceServer finds the API named by audience. The tenant's Management
+// API answers to every spelling API.md A.2 lists: with or without the
+// trailing slash, and /api/v2/ (the backend's) for /api/v1/.
+func (h *Handler) resourceServer(tenant, issuer, audience string) (*model.ResourceServer, error) {
+	rs, err := h.cfg.Directory.ResourceServerByIdentifier(tenant, audience)
+	if !errors.Is(err, directory.ErrNotFound) {
+		return rs, err
+	}
+	rest, ok := strings.CutPrefix(audience, issuer)
+	if !ok {
+		return nil, err
+	}
+	switch rest {
+	case "api/v1", "api/v2", "api/v2/":
+		return h.cfg.Directory.ResourceServerByIdentifier(tenant, issuer+"api/v1/")
+	}
+	return nil, err
+}
+
+// grantedScope is the scope of the token (RFC 6749 §3.3): the requested
+// scope-tokens, each of which the grant must include, in request order
+// without repeats; all granted scopes when none is requested.
+func grantedScope(r *request, g *directory.ClientGrant) (string, *oauthError) {
+	req := r.params.get("scope")
+	if req == nil {
+		return g.ScopeString, nil
+	}
+	out := r.scopeBuf[:0]
+	defer func() { r.scopeBuf = out[:0] }()
+	for tok := range splitScope(req) {
+		if !validScopeToken(tok) {
+			return "", errInvalidScope.with("scope holds characters RFC 6749 §3.3 does not allow")
+		}
+		if !grantIncludes(g, tok) {
+			return "", errInvalidScope.withf("scope %q is not granted to the client for %q", printable(tok), g.Audience)
+		}
+		if containsToken(out, tok) {
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, tok...)
+	}
+	if len(out) == 0 {
+		return g.ScopeString, nil // only spaces: as if none was requested
+	}
+	if len(out) == len(g.ScopeString) && string(out) == g.ScopeString {
+		return g.ScopeString, nil // the common case: no new string
+	}
+	return string(out), nil
+}
+
+// splitScope yields the space-separated tokens of a scope value.
+func splitScope(s []byte) func(yield func([]byte) bool) {
+	return func(yield func([]byte) bool) {
+		for len(s) > 0 {
+			i := 0
+			for i < len(s) && s[i] != ' ' {
+				i++
+			}
+			if i > 0 && !yield(s[:i]) {
+				return
+			}
+			for i < len(s) && s[i] == ' ' {
+				i++
+			}
+			s = s[i:]
+		}
+	}
+}
+
+// validScopeToken is RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B /
+// %x5D-7E ).
+func validScopeToken(t []byte) bool {
+	for _, c := range t {
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return len(t) > 0
+}
+
+func grantIncludes(g *directory.ClientGrant, tok []byte) bool {
+	for _, s := range g.Scope {
+		if s == string(tok) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsToken(list, tok []byte) bool {
+	for t := range splitScope(list) {
+		if string(t) == string(tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// newJTI is a random token id (tokens.NewJTI: 128 bits, base64url).
+func newJTI() string {
+	var b [tokens.JTILength]byte
+	return string(tokens.NewJTI(b[:0]))
+}

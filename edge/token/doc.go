@@ -1,0 +1,60 @@
+// Package token is the edge's token endpoint, POST /oauth/token (RFC 6749
+// §3.2, §4.4, §5; API.md B.2, B.4, F.1).
+//
+// # Shape
+//
+// Handler.Serve is the dispatcher and owns every phase grants share, so no
+// grant can skip one: resolve the tenant from the Host (shared/directory),
+// parse the parameters, pick the grant type, authenticate the client, check
+// that the client lists the grant type, run the grant, write the response
+// or the RFC 6749 §5.2 error, and record the log event. A grant is a small
+// interface (grants.go) with one file per grant type, as in dex:
+// clientcredentials.go today. The other grant types of API.md B.4
+// (authorization_code, refresh_token, password, the
+// http://authok.cn/oauth/grant-type/... URIs with their authok.io and
+// authok.com spellings, device_code, token-exchange) are known and answered
+// with unsupported_grant_type saying they are not implemented yet; an
+// unknown grant type is unsupported_grant_type too. The credentials-exchange
+// Action will run in the dispatcher, after the grant has decided the
+// audience and scope and before signing, once actions-runtime lands.
+//
+// # Parameters
+//
+// The body is application/x-www-form-urlencoded or application/json; the
+// query string is a last-resort fallback (API.md B.4). A parameter given
+// twice is invalid_request (RFC 6749 §3.2), also across body and query; an
+// empty value is absent. Note that the fallback accepts client_secret in
+// the URL, which RFC 6749 §2.3.1 forbids: API.md keeps it for parity with
+// seed 000; Authok clients send the body.
+//
+// # Client authentication
+//
+// client_secret_basic (form-urlencoded halves, RFC 6749 §2.3.1),
+// client_secret_post, private_key_jwt (RFC 7523, single-use jti recorded in
+// the store) and none (public clients, which client_credentials refuses).
+// Exactly one method per request, matching the client's
+// token_endpoint_auth_method; client_secret_jwt is answered invalid_client
+// (not implemented). Secrets are compared in constant time.
+//
+// # Hot path
+//
+// A warm client_credentials request with a secret reads only caches
+// (tenant, client, API, grant, signer), writes nothing to the store, and
+// allocates little: the parameters are parsed into pooled fasthttp.Args, the
+// request state is pooled, and the response and claims are built by
+// appending (no encoding/json). private_key_jwt is not a hot path: the
+// replay check is a store write through the leader.
+//
+// # Log events
+//
+// Every request whose tenant is known yields an exchange_success or
+// exchange_failed event (API.md C.11) handed to shared/logship, which
+// encodes it in memory and ships it in the background.
+//
+// # Must never
+//
+// Never log or echo a secret, a client assertion or a token; never put an
+// internal error's text in a response; never keep the *fasthttp.RequestCtx
+// or its byte slices after Serve returns; never write to the store on the
+// path of a secret-authenticated request; never import control/.
+package token

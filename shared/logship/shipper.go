@@ -1,0 +1,390 @@
+package logship
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authok-edge/authok/shared/repo"
+	"github.com/authok-edge/authok/shared/store"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultCapacity      = 16384
+	DefaultBatchSize     = 256
+	DefaultFlushInterval = time.Second
+	DefaultRetention     = 30 * 24 * time.Hour
+	DefaultApplyTimeout  = 10 * time.Second
+	maxBackoff           = 30 * time.Second
+)
+
+// Applier is where batches go: the store (store.Local or store.Node; an
+// edge's writes are forwarded to the leader).
+type Applier interface {
+	Apply(ctx context.Context, txn store.Txn) (store.Result, error)
+}
+
+// Config configures a Shipper. Only Store is required.
+type Config struct {
+	Store Applier
+	// Capacity is how many events the ring holds before dropping the
+	// oldest. Default DefaultCapacity.
+	Capacity int
+	// BatchSize is the most events one transaction carries. Default
+	// DefaultBatchSize.
+	BatchSize int
+	// FlushInterval is the longest an event waits before its batch is
+	// shipped. Default DefaultFlushInterval.
+	FlushInterval time.Duration
+	// Retention is how long the store keeps an event (its key expires at
+	// date + Retention). Default DefaultRetention.
+	Retention time.Duration
+	// ApplyTimeout bounds one batch's transaction. Default
+	// DefaultApplyTimeout.
+	ApplyTimeout time.Duration
+	// Now stamps events without a date; default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Registerer receives the authok_logship_* metrics; nil leaves them
+	// unregistered (Stats still counts).
+	Registerer prometheus.Registerer
+}
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("logship: Config.Store is required"))
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"Capacity", int64(c.Capacity)}, {"BatchSize", int64(c.BatchSize)},
+		{"FlushInterval", int64(c.FlushInterval)}, {"Retention", int64(c.Retention)},
+		{"ApplyTimeout", int64(c.ApplyTimeout)},
+	} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("logship: Config.%s is negative", f.name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Capacity == 0 {
+		c.Capacity = DefaultCapacity
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	c.BatchSize = min(c.BatchSize, c.Capacity)
+	if c.FlushInterval == 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.ApplyTimeout == 0 {
+		c.ApplyTimeout = DefaultApplyTimeout
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Shipper is the ring and its shipping goroutine. Record is safe for
+// concurrent use, and a nil *Shipper records nothing.
+type Shipper struct {
+	cfg Config
+
+	mu   sync.Mutex
+	ring []entry
+	head uint64 // sequence number of the oldest event held
+	tail uint64 // sequence number the next event gets
+
+	shipMu sync.Mutex // one batch in flight at a time
+
+	ctx     context.Context // cancelled by Close
+	cancel  context.CancelFunc
+	wake    chan struct{}
+	done    chan struct{}
+	started atomic.Bool
+	closed  atomic.Bool
+	unreg   func()
+
+	counters
+}
+
+type entry struct {
+	tenant string
+	id     [IDLength]byte
+	date   time.Time
+	value  []byte
+}
+
+// New builds a Shipper. Start runs its goroutine; Close stops it.
+func New(cfg Config) (*Shipper, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Shipper{
+		cfg:   cfg,
+		ring:  make([]entry, cfg.Capacity),
+		wake:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+		unreg: func() {},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if reg := cfg.Registerer; reg != nil {
+		col := newCollector(s)
+		if err := reg.Register(col); err != nil {
+			return nil, fmt.Errorf("logship: register metrics: %w", err)
+		}
+		s.unreg = func() { reg.Unregister(col) }
+	}
+	return s, nil
+}
+
+// Start runs the shipping goroutine until Close.
+func (s *Shipper) Start() {
+	if s.started.Swap(true) {
+		return
+	}
+	go s.run()
+}
+
+// Record encodes e and queues it for shipping; it never blocks on the
+// store. With the ring full the oldest event is dropped. e and its slices
+// are not kept.
+func (s *Shipper) Record(e *Event) {
+	if s == nil || e.Tenant == "" {
+		return
+	}
+	date := e.Date
+	if date.IsZero() {
+		date = s.cfg.Now()
+	}
+	// The ULID's 80 random bits only need to be unique, not secret: the
+	// runtime's per-thread generator, without a lock.
+	var ent [10]byte
+	binary.LittleEndian.PutUint64(ent[0:8], rand.Uint64())
+	binary.LittleEndian.PutUint16(ent[8:10], uint16(rand.Uint32()))
+	var id [IDLength]byte
+	appendID(id[:0], date, ent)
+	value := e.appendJSON(make([]byte, 0, e.sizeHint()), id[:], date)
+
+	s.mu.Lock()
+	if s.tail-s.head == uint64(len(s.ring)) {
+		s.ring[s.head%uint64(len(s.ring))] = entry{}
+		s.head++
+		s.dropped.Add(1)
+	}
+	s.ring[s.tail%uint64(len(s.ring))] = entry{tenant: e.Tenant, id: id, date: date, value: value}
+	s.tail++
+	full := s.tail-s.head >= uint64(s.cfg.BatchSize)
+	s.mu.Unlock()
+	s.recorded.Add(1)
+	if full {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close stops the goroutine and ships what is left until ctx ends; the
+// error says how many events were not shipped. Record after Close drops.
+func (s *Shipper) Close(ctx context.Context) error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.cancel()
+	if s.started.Load() {
+		<-s.done
+	}
+	defer s.unreg()
+	for {
+		n, err := s.shipOnce(ctx)
+		if err != nil || ctx.Err() != nil {
+			if left := s.Buffered(); left > 0 {
+				return fmt.Errorf("logship: %d events not shipped: %w", left, errors.Join(err, ctx.Err()))
+			}
+			return nil
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// Flush ships everything queued now, for tests and orderly handovers.
+func (s *Shipper) Flush(ctx context.Context) error {
+	for {
+		n, err := s.shipOnce(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// Buffered is how many events wait in the ring.
+func (s *Shipper) Buffered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int(s.tail - s.head)
+}
+
+func (s *Shipper) run() {
+	defer close(s.done)
+	t := time.NewTicker(s.cfg.FlushInterval)
+	defer t.Stop()
+	var backoff time.Duration
+	var retry <-chan time.Time // set while waiting out a failure
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-retry:
+			retry = nil
+		case <-t.C:
+		case <-s.wake:
+		}
+		if retry != nil {
+			continue
+		}
+		if err := s.drain(s.ctx); err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 100*time.Millisecond), maxBackoff)
+			s.cfg.Logger.Warn("logship: shipping log events failed; retrying",
+				"err", err, "buffered", s.Buffered(), "retry_in", backoff)
+			retry = time.After(backoff)
+			continue
+		}
+		backoff = 0
+	}
+}
+
+// drain ships batches until less than a full batch was left.
+func (s *Shipper) drain(ctx context.Context) error {
+	for {
+		n, err := s.shipOnce(ctx)
+		if err != nil || n < s.cfg.BatchSize {
+			return err
+		}
+	}
+}
+
+// shipOnce ships the oldest batch and reports how many events it held.
+func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
+	s.shipMu.Lock()
+	defer s.shipMu.Unlock()
+	s.mu.Lock()
+	first := s.head
+	n := min(s.tail-s.head, uint64(s.cfg.BatchSize))
+	batch := make([]entry, n)
+	for i := range batch {
+		batch[i] = s.ring[(first+uint64(i))%uint64(len(s.ring))]
+	}
+	s.mu.Unlock()
+	if n == 0 {
+		return 0, nil
+	}
+	ops := make([]store.Op, len(batch))
+	for i, e := range batch {
+		ops[i] = store.PutExpiring(repo.LogKey(e.tenant, string(e.id[:])), e.value, e.date.Add(s.cfg.Retention))
+	}
+	actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+	_, err := s.cfg.Store.Apply(actx, store.Txn{Ops: ops})
+	cancel()
+	if err != nil {
+		s.failed.Add(1)
+		return 0, fmt.Errorf("logship: apply %d events: %w", n, err)
+	}
+	s.mu.Lock()
+	// Events dropped meanwhile moved head already; free only what is
+	// still held.
+	end := first + n
+	for seq := max(s.head, first); seq < end; seq++ {
+		s.ring[seq%uint64(len(s.ring))] = entry{}
+	}
+	s.head = max(s.head, end)
+	s.mu.Unlock()
+	s.shipped.Add(n)
+	return int(n), nil
+}
+
+// counters are the shipper's tally; Stats reads them and the collector
+// exports them.
+type counters struct {
+	recorded, dropped, shipped, failed atomic.Uint64
+}
+
+// Stats is a snapshot of a shipper's counters.
+type Stats struct {
+	Recorded uint64 // events given to Record
+	Dropped  uint64 // events dropped because the ring was full
+	Shipped  uint64 // events written to the store
+	Failed   uint64 // batches whose transaction failed (and were retried)
+	Buffered int    // events waiting now
+}
+
+// Stats returns the counters.
+func (s *Shipper) Stats() Stats {
+	return Stats{
+		Recorded: s.recorded.Load(), Dropped: s.dropped.Load(),
+		Shipped: s.shipped.Load(), Failed: s.failed.Load(), Buffered: s.Buffered(),
+	}
+}
+
+type collector struct {
+	s                                     *Shipper
+	recorded, dropped, shipped, failed, n *prometheus.Desc
+}
+
+func newCollector(s *Shipper) *collector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName("authok", "logship", name), help, nil, nil)
+	}
+	return &collector{
+		s:        s,
+		recorded: d("events_recorded_total", "Log events recorded on this node."),
+		dropped:  d("events_dropped_total", "Log events dropped because the in-memory buffer was full."),
+		shipped:  d("events_shipped_total", "Log events written to the store."),
+		failed:   d("batches_failed_total", "Batches of log events whose store transaction failed (they are retried)."),
+		n:        d("events_buffered", "Log events waiting to be shipped."),
+	}
+}
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.recorded
+	ch <- c.dropped
+	ch <- c.shipped
+	ch <- c.failed
+	ch <- c.n
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	ch <- prometheus.MustNewConstMetric(c.recorded, prometheus.CounterValue, float64(st.Recorded))
+	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(st.Dropped))
+	ch <- prometheus.MustNewConstMetric(c.shipped, prometheus.CounterValue, float64(st.Shipped))
+	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(st.Failed))
+	ch <- prometheus.MustNewConstMetric(c.n, prometheus.GaugeValue, float64(st.Buffered))
+}

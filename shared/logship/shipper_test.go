@@ -1,0 +1,313 @@
+package logship
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authok-edge/authok/shared/repo"
+	"github.com/authok-edge/authok/shared/store"
+)
+
+func openStore(t *testing.T) *store.Local {
+	t.Helper()
+	st, err := store.OpenLocalWith(t.TempDir(), store.LocalOptions{ReapInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// countingApplier counts transactions and can be made to fail.
+type countingApplier struct {
+	st    store.Store
+	txns  atomic.Int64
+	fail  atomic.Bool
+	calls atomic.Int64
+}
+
+func (c *countingApplier) Apply(ctx context.Context, t store.Txn) (store.Result, error) {
+	c.calls.Add(1)
+	if c.fail.Load() {
+		return store.Result{}, errors.New("leader unreachable")
+	}
+	c.txns.Add(1)
+	return c.st.Apply(ctx, t)
+}
+
+// date is recent: the store hides events once their retention has passed.
+var date = time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+
+func event(tenant string, i int) *Event {
+	return &Event{
+		Tenant: tenant, Date: date.Add(time.Duration(i) * time.Millisecond),
+		Type: TypeExchangeSuccess, Description: "Client Credentials for Access Token",
+		ClientID: "c1", ClientName: "machine \"one\"", Audience: "https://api/", Scope: "read:x",
+		IP: netip.MustParseAddr("::ffff:10.1.2.3"), Hostname: []byte("acme.example.com"),
+		UserAgent: []byte("Go-http-client/1.1"),
+		Details:   []Detail{{"grant_type", "client_credentials"}},
+	}
+}
+
+func TestRecordAndFlush(t *testing.T) {
+	st := openStore(t)
+	app := &countingApplier{st: st}
+	s, err := New(Config{Store: app, BatchSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		ev := event("acme", i)
+		s.Record(ev)
+		ev.Hostname[0] = 'X' // the caller may reuse its bytes at once
+	}
+	s.Record(event("other", 0))
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := app.txns.Load(); n != 3 {
+		t.Errorf("%d transactions for 11 events in batches of 4, want 3", n)
+	}
+	items, _, err := st.Scan(repo.LogPrefix("acme"), nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 10 {
+		t.Fatalf("%d events stored under acme, want 10", len(items))
+	}
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = string(it.Key)
+		if !it.ExpiresAt.Equal(date.Add(time.Duration(i)*time.Millisecond + DefaultRetention).Truncate(0)) {
+			t.Errorf("event %d expires at %v", i, it.ExpiresAt)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(it.Value, &got); err != nil {
+			t.Fatalf("event %d is not JSON: %v: %s", i, err, it.Value)
+		}
+		id := strings.TrimPrefix(string(it.Key), string(repo.LogPrefix("acme")))
+		want := map[string]any{
+			"log_id": id, "_id": id, "date": date.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02T15:04:05.000Z"),
+			"type": "exchange_success", "description": "Client Credentials for Access Token",
+			"client_id": "c1", "client_name": `machine "one"`, "audience": "https://api/", "scope": "read:x",
+			"ip": "10.1.2.3", "hostname": "acme.example.com", "user_agent": "Go-http-client/1.1",
+			"details": map[string]any{"grant_type": "client_credentials"},
+		}
+		for k, v := range want {
+			if k == "details" {
+				if d, _ := got[k].(map[string]any); d == nil || d["grant_type"] != "client_credentials" {
+					t.Errorf("event %d: details = %v", i, got[k])
+				}
+				continue
+			}
+			if got[k] != v {
+				t.Errorf("event %d: %s = %v, want %v", i, k, got[k], v)
+			}
+		}
+	}
+	if !sort.StringsAreSorted(keys) {
+		t.Errorf("keys do not sort by date: %v", keys)
+	}
+	if st := s.Stats(); st.Recorded != 11 || st.Shipped != 11 || st.Buffered != 0 || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFullRingDropsOldest(t *testing.T) {
+	st := openStore(t)
+	reg := prometheus.NewRegistry()
+	s, err := New(Config{Store: st, Capacity: 5, BatchSize: 100, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		ev := event("acme", i)
+		ev.Description = string(rune('a' + i))
+		s.Record(ev)
+	}
+	if st := s.Stats(); st.Dropped != 3 || st.Buffered != 5 {
+		t.Fatalf("stats %+v, want 3 dropped and 5 buffered", st)
+	}
+	if v := counterValue(t, reg, "authok_logship_events_dropped_total"); v != 3 {
+		t.Errorf("dropped metric = %v", v)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	items, _, _ := st.Scan(repo.LogPrefix("acme"), nil, 100)
+	var descs []string
+	for _, it := range items {
+		var e struct{ Description string }
+		json.Unmarshal(it.Value, &e)
+		descs = append(descs, e.Description)
+	}
+	if strings.Join(descs, "") != "defgh" {
+		t.Fatalf("kept %v, want the newest five (d..h)", descs)
+	}
+}
+
+// counterValue gathers one counter of reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not registered", name)
+	return 0
+}
+
+// A failed batch stays queued and ships once the store is back.
+func TestFailedBatchIsRetried(t *testing.T) {
+	st := openStore(t)
+	app := &countingApplier{st: st}
+	app.fail.Store(true)
+	s, err := New(Config{Store: app, FlushInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Close(context.Background())
+	for i := range 3 {
+		s.Record(event("acme", i))
+	}
+	waitFor(t, func() bool { return app.calls.Load() >= 2 })
+	if st := s.Stats(); st.Buffered != 3 || st.Failed == 0 {
+		t.Fatalf("after failures: %+v", st)
+	}
+	app.fail.Store(false)
+	waitFor(t, func() bool { return s.Stats().Shipped == 3 })
+	items, _, _ := st.Scan(repo.LogPrefix("acme"), nil, 100)
+	if len(items) != 3 {
+		t.Fatalf("%d stored", len(items))
+	}
+}
+
+// Record never waits for the store, even when every write hangs.
+func TestRecordNeverBlocks(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	s, err := New(Config{Store: applierFunc(func(ctx context.Context, _ store.Txn) (store.Result, error) {
+		select {
+		case <-block:
+		case <-ctx.Done():
+		}
+		return store.Result{}, errors.New("blocked")
+	}), Capacity: 64, BatchSize: 8, FlushInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 1000 {
+				s.Record(event("acme", w*1000+i))
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("recording took %v", d)
+	}
+	if st := s.Stats(); st.Recorded != 4000 || st.Buffered != 64 || st.Dropped != 4000-64 {
+		t.Fatalf("stats %+v", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Close(ctx); err == nil {
+		t.Fatal("Close reported success with events unshipped")
+	}
+}
+
+type applierFunc func(context.Context, store.Txn) (store.Result, error)
+
+func (f applierFunc) Apply(ctx context.Context, t store.Txn) (store.Result, error) { return f(ctx, t) }
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestIDsSortByTime(t *testing.T) {
+	var prev string
+	for i := range 1000 {
+		ts := date.Add(time.Duration(i) * time.Millisecond)
+		var ent [10]byte
+		if i%2 == 0 {
+			for j := range ent {
+				ent[j] = 0xff
+			}
+		}
+		id := string(appendID(nil, ts, ent))
+		if len(id) != IDLength {
+			t.Fatalf("id %q has %d characters", id, len(id))
+		}
+		if id <= prev {
+			t.Fatalf("id %q at %v does not sort after %q", id, ts, prev)
+		}
+		prev = id
+	}
+	// The canonical ULID of the zero entropy at a known instant.
+	if got := string(appendID(nil, time.UnixMilli(1469918176385), [10]byte{})); got != "01ARYZ6S410000000000000000" {
+		t.Fatalf("ULID = %s", got)
+	}
+}
+
+func TestEventJSONEscapes(t *testing.T) {
+	e := &Event{Tenant: "t", Type: "exchange_failed", Description: "bad \"x\"\n\x01\u2028<&>",
+		UserAgent: []byte("ua\xff"), Details: []Detail{{"error", "invalid_client"}}}
+	b := e.appendJSON(nil, []byte("01ARYZ6S410000000000000000"), date)
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if got["description"] != "bad \"x\"\n\x01\u2028<&>" || got["user_agent"] != "ua\uFFFD" {
+		t.Fatalf("got %v", got)
+	}
+	if _, ok := got["ip"]; ok {
+		t.Error("an absent IP is emitted")
+	}
+}
+
+func TestRecordAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	s, err := New(Config{Store: openStore(t), Capacity: 1 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := event("acme", 0)
+	// One allocation: the encoded event the ring keeps.
+	if n := testing.AllocsPerRun(200, func() { s.Record(ev) }); n > 1 {
+		t.Fatalf("Record allocates %v times, want 1", n)
+	}
+}
