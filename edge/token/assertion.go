@@ -224,25 +224,18 @@ func keyAllows(k jwk.Key, alg jwa.SignatureAlgorithm) bool {
 			return true
 		}
 	case jwa.EC:
-		ec, ok := k.(jwk.ECDSAPublicKey)
-		if !ok {
-			if priv, ok := k.(jwk.ECDSAPrivateKey); ok {
-				return curveAlg(priv.Crv()) == alg
-			}
-			return false
-		}
-		return curveAlg(ec.Crv()) == alg
+		c, ok := k.(curved)
+		return ok && curveAlg(c.Crv()) == alg
 	case jwa.OKP:
-		var crv jwa.EllipticCurveAlgorithm
-		switch key := k.(type) {
-		case jwk.OKPPublicKey:
-			crv = key.Crv()
-		case jwk.OKPPrivateKey:
-			crv = key.Crv()
-		}
-		return crv == jwa.Ed25519 && alg == jwa.EdDSA
+		c, ok := k.(curved)
+		return ok && c.Crv() == jwa.Ed25519 && alg == jwa.EdDSA
 	}
 	return false
+}
+
+// curved is an EC or OKP key, public or private.
+type curved interface {
+	Crv() jwa.EllipticCurveAlgorithm
 }
 
 func curveAlg(crv jwa.EllipticCurveAlgorithm) jwa.SignatureAlgorithm {

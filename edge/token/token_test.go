@@ -472,6 +472,14 @@ func TestAudienceSpellingsAndDefault(t *testing.T) {
 }
 
 func TestSigningAlgOfTheAPI(t *testing.T) {
+	t.Run("HS256 is not supported yet", func(t *testing.T) {
+		e := newEnv(t, envOptions{listen: true, alg: "HS256"})
+		r := e.form(postForm(), nil)
+		if r.status != 500 || r.str("error") != "server_error" || !strings.Contains(r.str("error_description"), "not supported yet") {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		checkHeaders(t, r)
+	})
 	for _, alg := range tokens.Algs {
 		t.Run(string(alg), func(t *testing.T) {
 			e := newEnv(t, envOptions{listen: true, alg: string(alg)})
