@@ -48,7 +48,8 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 }
 
 // Execute sets up the scenario through the Management API, measures one
-// signature, runs the load and tears the fixture down. progress receives
+// signature, runs the load, measures the signature again and tears the
+// fixture down. progress receives
 // one line per step. The report is returned whenever the load ran, also
 // together with a cleanup error.
 func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report, err error) {
@@ -103,18 +104,22 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 		}
 	}
 
-	if cfg.Scenario == ScenarioClientCredentials && cfg.SignOps > 0 {
+	measureSign := cfg.Scenario == ScenarioClientCredentials && cfg.SignOps > 0
+	var signBefore SignCost
+	if measureSign {
 		sc, err := MeasureSign(cfg.Alg, cfg.SignOps)
 		if err != nil {
 			return nil, err
 		}
-		rep.Result.Signature = &SignatureCost{Alg: sc.Alg, Key: sc.Key, Ops: sc.Ops, MedianUs: float64(sc.Median) / 1e3}
+		signBefore = sc
 	}
 
 	var (
 		srv0, self0 ProcStat
+		mach0       MachineStat
 		srvCPU      time.Duration
 		selfCPU     time.Duration
+		mach        MachineStat // busy/idle/steal ticks over the window
 		cpuErr      error
 	)
 	opts := LoadOptions{
@@ -128,11 +133,14 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 				srv, err = ReadProcStat(cfg.ServerPID)
 				cpuErr = errors.Join(cpuErr, err)
 			}
+			m, err := ReadMachineStat()
+			cpuErr = errors.Join(cpuErr, err)
 			if start {
-				srv0, self0 = srv, self
+				srv0, self0, mach0 = srv, self, m
 				return
 			}
 			srvCPU, selfCPU = srv.CPU()-srv0.CPU(), self.CPU()-self0.CPU()
+			mach = MachineStat{Busy: m.Busy - mach0.Busy, Idle: m.Idle - mach0.Idle, Steal: m.Steal - mach0.Steal}
 		},
 	}
 	if cfg.ServerPID != 0 {
@@ -148,14 +156,27 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 	if cpuErr != nil {
 		return nil, cpuErr
 	}
-	sig := rep.Result.Signature
 	rep.Result = newReportResult(res)
-	rep.Result.Signature = sig
+	if measureSign {
+		signAfter, err := MeasureSign(cfg.Alg, cfg.SignOps)
+		if err != nil {
+			return nil, err
+		}
+		rep.Result.Signature = newSignatureCost(signBefore, signAfter)
+	}
 	rep.Result.GeneratorCPU = newCPUUse(0, selfCPU, res)
+	if secs := res.Elapsed.Seconds(); secs > 0 {
+		busy := TicksToDuration(mach.Busy)
+		rep.Result.MachineCPU = &MachineUse{
+			BusyCores:  busy.Seconds() / secs,
+			OtherCores: max(0, (busy-srvCPU-selfCPU).Seconds()/secs),
+			StealCores: TicksToDuration(mach.Steal).Seconds() / secs,
+		}
+	}
 	if cfg.ServerPID != 0 {
 		rep.Result.ServerCPU = newCPUUse(cfg.ServerPID, srvCPU, res)
-		if s := rep.Result.Signature; s != nil && s.MedianUs > 0 {
-			rep.Result.ServerCPUPerRequestInSignatures = rep.Result.ServerCPU.PerRequestUs / s.MedianUs
+		if s := rep.Result.Signature; s != nil && s.YardstickUs > 0 {
+			rep.Result.ServerCPUPerRequestInSignatures = rep.Result.ServerCPU.PerRequestUs / s.YardstickUs
 		}
 	}
 	return rep, nil

@@ -82,3 +82,45 @@ func truncate(b []byte, n int) string {
 	}
 	return string(b)
 }
+
+// MachineStat is the machine-wide CPU time from the "cpu" line of
+// /proc/stat, in clock ticks summed over all cores.
+type MachineStat struct {
+	Busy  uint64 // user, nice, system, irq, softirq
+	Idle  uint64 // idle and iowait
+	Steal uint64 // taken by the hypervisor
+}
+
+// ParseMachineStat parses /proc/stat (proc(5)); guest time is already part
+// of user time there and is not added again.
+func ParseMachineStat(data []byte) (MachineStat, error) {
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		f := bytes.Fields(line)
+		if len(f) == 0 || string(f[0]) != "cpu" {
+			continue
+		}
+		if len(f) < 9 {
+			return MachineStat{}, fmt.Errorf("loadgen: /proc/stat: %d fields on the cpu line, want at least 9", len(f))
+		}
+		var v [8]uint64
+		for i := range v {
+			n, err := strconv.ParseUint(string(f[i+1]), 10, 64)
+			if err != nil {
+				return MachineStat{}, fmt.Errorf("loadgen: /proc/stat: field %d: %w", i+1, err)
+			}
+			v[i] = n
+		}
+		// user nice system idle iowait irq softirq steal
+		return MachineStat{Busy: v[0] + v[1] + v[2] + v[5] + v[6], Idle: v[3] + v[4], Steal: v[7]}, nil
+	}
+	return MachineStat{}, fmt.Errorf("loadgen: /proc/stat: no cpu line")
+}
+
+// ReadMachineStat reads /proc/stat.
+func ReadMachineStat() (MachineStat, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return MachineStat{}, fmt.Errorf("loadgen: %w", err)
+	}
+	return ParseMachineStat(data)
+}

@@ -83,3 +83,24 @@ func FuzzParseProcStat(f *testing.F) {
 		}
 	})
 }
+
+func TestParseMachineStat(t *testing.T) {
+	data := "cpu  1000 20 300 50000 40 5 6 7 99 0\ncpu0 500 10 150 25000 20 2 3 3 0 0\nintr 1 2 3\n"
+	got, err := ParseMachineStat([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (MachineStat{Busy: 1000 + 20 + 300 + 5 + 6, Idle: 50040, Steal: 7}); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{"", "cpu0 1 2 3 4 5 6 7 8\n", "cpu 1 2 3\n", "cpu 1 2 x 4 5 6 7 8\n"} {
+		if _, err := ParseMachineStat([]byte(bad)); err == nil {
+			t.Errorf("ParseMachineStat(%q): no error", bad)
+		}
+	}
+	if _, err := os.Stat("/proc/stat"); err == nil {
+		if s, err := ReadMachineStat(); err != nil || s.Busy+s.Idle == 0 {
+			t.Errorf("ReadMachineStat = %+v, %v", s, err)
+		}
+	}
+}

@@ -60,6 +60,7 @@ type ReportResult struct {
 	LatencyMs       Latency          `json:"latency_ms"` // 200 answers only
 	ServerCPU       *CPUUse          `json:"server_cpu,omitempty"`
 	GeneratorCPU    *CPUUse          `json:"generator_cpu,omitempty"`
+	MachineCPU      *MachineUse      `json:"machine_cpu,omitempty"`
 	Signature       *SignatureCost   `json:"signature,omitempty"`
 	// ServerCPUPerRequestInSignatures is the server's CPU per request
 	// divided by one in-process signature of the same alg.
@@ -85,12 +86,48 @@ type CPUUse struct {
 	PerRequestUs float64 `json:"per_request_us"` // per completed request
 }
 
-// SignatureCost is MeasureSign's answer in the report's units.
+// SignatureCost is the signature yardstick in the report's units: one
+// MeasureSign before the load and one after it, since a shared (virtual)
+// machine's speed drifts between runs.
 type SignatureCost struct {
-	Alg      string  `json:"alg"`
-	Key      string  `json:"key"`
-	Ops      int     `json:"ops"`
-	MedianUs float64 `json:"median_us"`
+	Alg    string      `json:"alg"`
+	Key    string      `json:"key"`
+	Ops    int         `json:"ops"` // per measurement
+	Before SignMedians `json:"before"`
+	After  SignMedians `json:"after"`
+	// YardstickUs is what the server's CPU per request is divided by: the
+	// mean of the CPU medians before and after (of the wall medians where
+	// the CPU time is unknown).
+	YardstickUs float64 `json:"yardstick_us"`
+}
+
+// SignMedians is one MeasureSign in microseconds.
+type SignMedians struct {
+	CPUUs  float64 `json:"median_cpu_us,omitempty"`
+	WallUs float64 `json:"median_wall_us"`
+}
+
+func newSignatureCost(before, after SignCost) *SignatureCost {
+	us := func(sc SignCost) SignMedians {
+		return SignMedians{CPUUs: float64(sc.MedianCPU) / 1e3, WallUs: float64(sc.Median) / 1e3}
+	}
+	s := &SignatureCost{Alg: before.Alg, Key: before.Key, Ops: before.Ops, Before: us(before), After: us(after)}
+	if s.Before.CPUUs > 0 && s.After.CPUUs > 0 {
+		s.YardstickUs = (s.Before.CPUUs + s.After.CPUUs) / 2
+	} else {
+		s.YardstickUs = (s.Before.WallUs + s.After.WallUs) / 2
+	}
+	return s
+}
+
+// MachineUse is the whole machine's CPU over the measured window, from
+// /proc/stat, in cores (CPU seconds per wall second).
+type MachineUse struct {
+	BusyCores float64 `json:"busy_cores"`
+	// OtherCores is what neither the server (when --server-pid is given)
+	// nor the generator used: other processes disturbing the figures.
+	OtherCores float64 `json:"other_cores"`
+	StealCores float64 `json:"steal_cores"`
 }
 
 func newCPUUse(pid int, cpu time.Duration, res *LoadResult) *CPUUse {
@@ -196,8 +233,18 @@ func (r *Report) WriteTable(w io.Writer) {
 		srv, mult, gen)
 	tw.Flush()
 	fmt.Fprintf(w, "window %.1fs after %.1fs warmup; latency of 200 answers, max %s\n", res.ElapsedS, c.WarmupS, fmtDur(res.LatencyMs.Max))
-	if res.Signature != nil {
-		fmt.Fprintf(w, "one %s signature in-process (%s, median of %d): %.1fµs\n", res.Signature.Alg, res.Signature.Key, res.Signature.Ops, res.Signature.MedianUs)
+	if s := res.Signature; s != nil {
+		fmt.Fprintf(w, "one %s signature in-process (%s, median of %d batches of %d): %.1fµs CPU before the load, %.1fµs after (wall %.1f, %.1f)\n",
+			s.Alg, s.Key, min(s.Ops, 40), max(s.Ops/40, 1), s.Before.CPUUs, s.After.CPUUs, s.Before.WallUs, s.After.WallUs)
+		if lo, hi := min(s.Before.CPUUs, s.After.CPUUs), max(s.Before.CPUUs, s.After.CPUUs); lo > 0 && hi/lo > 1.1 {
+			fmt.Fprintln(w, "warning: the signature cost moved by more than 10% during the run; the machine's speed drifted")
+		}
+	}
+	if m := res.MachineCPU; m != nil {
+		fmt.Fprintf(w, "machine: %.2f cores busy, %.2f of them other processes, %.2f stolen\n", m.BusyCores, m.OtherCores, m.StealCores)
+		if m.OtherCores > 0.1 {
+			fmt.Fprintln(w, "warning: other processes used CPU during the window; the figures are disturbed")
+		}
 	}
 	if res.ServerCPU != nil || res.GeneratorCPU != nil {
 		fmt.Fprintf(w, "CPU from /proc/<pid>/stat utime+stime at %d ticks/s (USER_HZ, assumed 100 on Linux)\n", ClockTicksPerSecond)

@@ -294,7 +294,7 @@ func TestMainClientCredentials(t *testing.T) {
 	}
 	r := rep.Result
 	if r.Requests != 200 || r.OK != 200 || r.ServerCPU == nil || r.ServerCPU.PID != os.Getpid() || r.GeneratorCPU == nil ||
-		r.Signature == nil || r.Signature.Alg != "ES256" || r.Signature.MedianUs <= 0 || r.LatencyMs.P99 <= 0 {
+		r.Signature == nil || r.Signature.Alg != "ES256" || r.Signature.Before.CPUUs <= 0 || r.Signature.After.WallUs <= 0 || r.Signature.YardstickUs <= 0 || r.MachineCPU == nil || r.LatencyMs.P99 <= 0 {
 		t.Errorf("result %+v", r)
 	}
 	if rep.Machine.NProc < 1 || rep.GoVersion == "" || rep.Command[0] != "loadgen" || rep.Fixture.Audience == "" {
@@ -376,7 +376,7 @@ func TestMeasureSign(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", alg, err)
 		}
-		if sc.Median <= 0 || sc.Key == "" {
+		if sc.Median <= 0 || sc.MedianCPU < 0 || sc.Key == "" {
 			t.Errorf("%s: %+v", alg, sc)
 		}
 	}

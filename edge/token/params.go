@@ -54,6 +54,11 @@ func (p *paramParser) parse(contentType, body, query []byte) *oauthError {
 	if len(query) > 0 {
 		p.query.ParseBytes(query)
 		for k, v := range p.query.All() {
+			// Secrets in a URL end up in logs and browser history: RFC 6749
+			// §2.3.1 forbids client credentials in the request URI.
+			if len(v) > 0 && (bytes.Equal(k, []byte("client_secret")) || bytes.Equal(k, []byte("client_assertion"))) {
+				return errInvalidRequest.withf("%s must be sent in the request body, never in the URL (RFC 6749 §2.3.1)", k)
+			}
 			p.args.AddBytesKV(k, v)
 		}
 	}

@@ -131,10 +131,19 @@ func TestJSONBodyAndQueryFallback(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("JSON body: %d %s", r.status, r.raw)
 	}
-	// Every parameter in the query (seed 000's example), no body at all.
+	// Seed 000's example puts every parameter in the query; everything but
+	// the secret is accepted there, and a secret in the URL is refused
+	// (RFC 6749 §2.3.1).
 	r = e.do("", "", func(req *http.Request) { req.URL.RawQuery = postForm().Encode() })
+	if r.status != 400 || !strings.Contains(string(r.raw), "never in the URL") {
+		t.Fatalf("secret in the query: %d %s", r.status, r.raw)
+	}
+	checkHeaders(t, r)
+	r = e.form(url.Values{"client_secret": {postSecret}}, func(req *http.Request) {
+		req.URL.RawQuery = url.Values{"grant_type": {"client_credentials"}, "client_id": {postID}, "audience": {apiThings}}.Encode()
+	})
 	if r.status != 200 {
-		t.Fatalf("query only: %d %s", r.status, r.raw)
+		t.Fatalf("everything but the secret in the query: %d %s", r.status, r.raw)
 	}
 	// The body wins nothing: parameters may be split across body and query.
 	r = e.form(url.Values{"grant_type": {"client_credentials"}, "client_id": {postID}, "client_secret": {postSecret}},

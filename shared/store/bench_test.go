@@ -98,7 +98,7 @@ func BenchmarkApplySingleKey(b *testing.B) {
 		if c, ok := clusters[batched]; ok {
 			return c
 		}
-		c := storetest.NewCluster(b, 3, 0, storetest.ClusterOptions{BatchApplies: batched})
+		c := storetest.NewCluster(b, 3, 0, storetest.FastTimeouts(storetest.ClusterOptions{BatchApplies: batched}))
 		clusters[batched] = c
 		return c
 	}
@@ -161,7 +161,7 @@ func BenchmarkApplySingleKey(b *testing.B) {
 // arrival: it runs once the entry is committed to the edge's Pebble, so Get
 // already returns the value at that instant.
 func BenchmarkEdgeVisibility(b *testing.B) {
-	c := storetest.NewCluster(b, 3, 1, storetest.ClusterOptions{})
+	c := storetest.NewCluster(b, 3, 1, storetest.FastTimeouts(storetest.ClusterOptions{}))
 	leader, edge := c.Leader().Node, c.Edges()[0].Node
 
 	type arrival struct {
@@ -225,7 +225,7 @@ const maxKills = 20
 // ns/op is overridden with the mean failover (iterations past maxKills do
 // nothing).
 func BenchmarkFailover(b *testing.B) {
-	c := storetest.NewCluster(b, 3, 0, storetest.ClusterOptions{})
+	c := storetest.NewCluster(b, 3, 0, storetest.FastTimeouts(storetest.ClusterOptions{}))
 	b.Run("retry-50ms", func(b *testing.B) { benchFailover(b, c, 50*time.Millisecond) })
 	b.Run("one-apply", func(b *testing.B) { benchFailover(b, c, 10*time.Second) })
 }
@@ -317,7 +317,7 @@ const getKeys = 1024
 // documents and returns the edge (reads are served at the edge) and keys.
 func readCluster(b *testing.B) (*store.Node, [][]byte) {
 	b.Helper()
-	c := storetest.NewCluster(b, 3, 1, storetest.ClusterOptions{})
+	c := storetest.NewCluster(b, 3, 1, storetest.FastTimeouts(storetest.ClusterOptions{}))
 	keys := make([][]byte, getKeys)
 	var ops []store.Op
 	for i := range keys {

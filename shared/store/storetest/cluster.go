@@ -28,6 +28,17 @@ type ClusterOptions struct {
 	BatchApplies      bool
 	TLS               *tls.Config  // mutual TLS on the Raft transport
 	Logger            *slog.Logger // default: discard
+	// Raft timeouts. The defaults (400ms heartbeat and election, 200ms
+	// lease) keep a loaded CI machine running the race detector from
+	// holding spurious elections; benchmarks pass FastTimeouts.
+	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
+}
+
+// FastTimeouts sets the loopback-tuned Raft timeouts the benchmarks
+// measure failover with (150ms heartbeat and election, 100ms lease).
+func FastTimeouts(o ClusterOptions) ClusterOptions {
+	o.HeartbeatTimeout, o.ElectionTimeout, o.LeaderLeaseTimeout = 150*time.Millisecond, 150*time.Millisecond, 100*time.Millisecond
+	return o
 }
 
 // Member is one node of a test cluster, with its own internal HTTP server
@@ -64,6 +75,9 @@ func NewCluster(tb testing.TB, voters, edges int, opts ClusterOptions) *Cluster 
 			w = os.Stderr
 		}
 		opts.Logger = slog.New(slog.NewTextHandler(w, nil))
+	}
+	if opts.HeartbeatTimeout == 0 {
+		opts.HeartbeatTimeout, opts.ElectionTimeout, opts.LeaderLeaseTimeout = 400*time.Millisecond, 400*time.Millisecond, 200*time.Millisecond
 	}
 	c := &Cluster{tb: tb, opts: opts, root: tb.TempDir()}
 	tb.Cleanup(c.Stop)
@@ -115,7 +129,7 @@ func (m *Member) Start(bootstrap bool) {
 	node, err := store.OpenNode(store.Config{
 		NodeID: m.ID, DataDir: m.Dir, RaftBind: m.RaftAddr, HTTPURL: m.URL,
 		Bootstrap: bootstrap, ClusterSecret: Secret,
-		HeartbeatTimeout: 150 * time.Millisecond, ElectionTimeout: 150 * time.Millisecond, LeaderLeaseTimeout: 100 * time.Millisecond,
+		HeartbeatTimeout: m.opts.HeartbeatTimeout, ElectionTimeout: m.opts.ElectionTimeout, LeaderLeaseTimeout: m.opts.LeaderLeaseTimeout,
 		SnapshotThreshold: m.opts.SnapshotThreshold, TrailingLogs: m.opts.TrailingLogs,
 		BatchApplies: m.opts.BatchApplies, ReapInterval: m.opts.ReapInterval, TLS: m.opts.TLS,
 		Now: m.opts.Now, Logger: m.opts.Logger.With("node", m.ID),
