@@ -403,7 +403,19 @@ func (n *Node) proposeEntry(ctx context.Context, data []byte) ([]error, uint64, 
 		timeout = time.Until(dl)
 	}
 	f := n.raft.Apply(data, timeout)
-	if err := f.Error(); err != nil {
+	// A future raft has queued but not taken up is never answered once raft
+	// shuts down, so never wait for it past the deadline or the node's end.
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return nil, 0, fmt.Errorf("%w: %v", ErrOutcomeUnknown, ctx.Err())
+	case <-n.stop:
+		return nil, 0, errNodeClosed
+	}
+	if err != nil {
 		switch {
 		case errors.Is(err, raft.ErrNotLeader):
 			return nil, 0, errNotLeader

@@ -40,6 +40,11 @@ type state struct {
 
 	applied atomic.Uint64
 
+	// life guards the database against use after close: every access
+	// holds it for reading, close for writing.
+	life   sync.RWMutex
+	closed bool
+
 	mu      sync.Mutex
 	notify  chan struct{} // closed and replaced on every apply
 	subs    map[int]func(Event)
@@ -67,7 +72,28 @@ func openState(dir string, syncWrites bool, now func() time.Time, log *slog.Logg
 	return s, nil
 }
 
-func (s *state) close() error { return s.db.Close() }
+func (s *state) close() error {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.db.Close()
+}
+
+// ErrClosed is returned by reads and writes on a closed store.
+var ErrClosed = errors.New("store: closed")
+
+// open takes the read side of life; it fails once the state is closed.
+func (s *state) open() error {
+	s.life.RLock()
+	if s.closed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
 
 func (s *state) readApplied() (uint64, error) {
 	v, closer, err := s.db.Get(metaApplied)
@@ -141,34 +167,49 @@ func lookup(g getter, key []byte) (version uint64, expiresAt int64, ok bool, err
 // returns each transaction's outcome (nil or *ConflictError). Entries at or
 // below the applied index were applied before a restart and are skipped.
 func (s *state) apply(index uint64, txns []Txn) ([]error, error) {
-	results := make([]error, len(txns))
+	results, touched, err := s.commit(index, txns)
+	if err != nil || touched == nil {
+		return results, err
+	}
+	// Subscribers run outside the database lock: they may read.
+	s.published(Event{Index: index, Keys: *touched})
+	return results, nil
+}
+
+// commit writes one entry's transactions as one batch; touched is nil when
+// the entry was applied before (a replay after restart).
+func (s *state) commit(index uint64, txns []Txn) (results []error, touched *[][]byte, err error) {
+	if err := s.open(); err != nil {
+		return nil, nil, err
+	}
+	defer s.life.RUnlock()
+	results = make([]error, len(txns))
 	if index <= s.applied.Load() {
-		return results, nil
+		return results, nil, nil
 	}
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
-	var touched [][]byte
+	keys := [][]byte{}
 	for i, t := range txns {
-		keys, conflict, err := applyTxn(b, index, t)
+		written, conflict, err := applyTxn(b, index, t)
 		if err != nil {
-			return nil, fmt.Errorf("store: apply index %d: %w", index, err)
+			return nil, nil, fmt.Errorf("store: apply index %d: %w", index, err)
 		}
 		if conflict != nil {
 			results[i] = conflict
 			continue
 		}
-		touched = append(touched, keys...)
+		keys = append(keys, written...)
 	}
 	var idx [8]byte
 	binary.BigEndian.PutUint64(idx[:], index)
 	if err := b.Set(metaApplied, idx[:], nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := b.Commit(s.sync); err != nil {
-		return nil, fmt.Errorf("store: commit index %d: %w", index, err)
+		return nil, nil, fmt.Errorf("store: commit index %d: %w", index, err)
 	}
-	s.published(Event{Index: index, Keys: touched})
-	return results, nil
+	return results, &keys, nil
 }
 
 // applyTxn checks t's preconditions against b and, if they hold, writes its
@@ -286,6 +327,10 @@ func (s *state) waitApplied(ctx context.Context, index uint64) error {
 }
 
 func (s *state) get(key []byte) (Item, error) {
+	if err := s.open(); err != nil {
+		return Item{}, err
+	}
+	defer s.life.RUnlock()
 	raw, closer, err := s.db.Get(dataKey(key))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return Item{}, ErrNotFound
@@ -308,6 +353,10 @@ func (s *state) get(key []byte) (Item, error) {
 const DefaultScanLimit = 100
 
 func (s *state) scan(prefix, after []byte, limit int) ([]Item, []byte, error) {
+	if err := s.open(); err != nil {
+		return nil, nil, err
+	}
+	defer s.life.RUnlock()
 	if limit <= 0 {
 		limit = DefaultScanLimit
 	}
@@ -364,6 +413,10 @@ func prefixEnd(p []byte) []byte {
 // expired lists keys whose expiry is at or before now, with the version the
 // reaper must find to delete them, oldest first.
 func (s *state) expired(now time.Time, limit int) ([]Cond, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	defer s.life.RUnlock()
 	upper := expiryKey(now.UnixNano()+1, nil)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixExpiry}, UpperBound: upper})
 	if err != nil {
@@ -436,6 +489,21 @@ func writeSnapshot(snap *pebble.Snapshot, w io.Writer) error {
 // restore replaces the whole state with a snapshot stream. The stream is
 // verified as it is read; on any error the state is left as it was.
 func (s *state) restore(r io.Reader) error {
+	idx, err := s.replace(r)
+	if err != nil {
+		return err
+	}
+	s.published(Event{Index: idx, Reset: true})
+	return nil
+}
+
+// replace swaps the state for a verified snapshot stream and returns the
+// applied index it carried.
+func (s *state) replace(r io.Reader) (uint64, error) {
+	if err := s.open(); err != nil {
+		return 0, err
+	}
+	defer s.life.RUnlock()
 	// Stage into a batch first so a truncated or corrupt stream changes
 	// nothing; a state is small enough (configuration and flow state) to
 	// hold one in memory.
@@ -444,59 +512,54 @@ func (s *state) restore(r io.Reader) error {
 	tee := io.TeeReader(br, crc)
 	magic := make([]byte, len(snapshotMagic))
 	if _, err := io.ReadFull(tee, magic); err != nil || !bytes.Equal(magic, snapshotMagic) {
-		return fmt.Errorf("store: restore: not a snapshot stream")
+		return 0, fmt.Errorf("store: restore: not a snapshot stream")
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := b.DeleteRange([]byte{0}, []byte{0xff, 0xff}, nil); err != nil {
-		return err
+		return 0, err
 	}
 	bytesReader := byteReader{tee}
 	var count uint64
 	for {
 		klen, err := binary.ReadUvarint(bytesReader)
 		if err != nil {
-			return fmt.Errorf("store: restore: %w", err)
+			return 0, fmt.Errorf("store: restore: %w", err)
 		}
 		vlen, err := binary.ReadUvarint(bytesReader)
 		if err != nil {
-			return fmt.Errorf("store: restore: %w", err)
+			return 0, fmt.Errorf("store: restore: %w", err)
 		}
 		if klen == 0 {
 			break
 		}
 		if klen > MaxKeySize+16 || vlen > maxValueSize+headerSize {
-			return fmt.Errorf("store: restore: record of %d+%d bytes is too large", klen, vlen)
+			return 0, fmt.Errorf("store: restore: record of %d+%d bytes is too large", klen, vlen)
 		}
 		kv := make([]byte, klen+vlen)
 		if _, err := io.ReadFull(tee, kv); err != nil {
-			return fmt.Errorf("store: restore: %w", err)
+			return 0, fmt.Errorf("store: restore: %w", err)
 		}
 		if err := b.Set(kv[:klen], kv[klen:], nil); err != nil {
-			return err
+			return 0, err
 		}
 		count++
 	}
 	sum := crc.Sum32()
 	var trailer [12]byte
 	if _, err := io.ReadFull(br, trailer[:]); err != nil {
-		return fmt.Errorf("store: restore: trailer: %w", err)
+		return 0, fmt.Errorf("store: restore: trailer: %w", err)
 	}
 	if got := binary.BigEndian.Uint64(trailer[0:8]); got != count {
-		return fmt.Errorf("store: restore: %d records, trailer says %d", count, got)
+		return 0, fmt.Errorf("store: restore: %d records, trailer says %d", count, got)
 	}
 	if got := binary.BigEndian.Uint32(trailer[8:12]); got != sum {
-		return fmt.Errorf("store: restore: checksum mismatch")
+		return 0, fmt.Errorf("store: restore: checksum mismatch")
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("store: restore: commit: %w", err)
+		return 0, fmt.Errorf("store: restore: commit: %w", err)
 	}
-	idx, err := s.readApplied()
-	if err != nil {
-		return err
-	}
-	s.published(Event{Index: idx, Reset: true})
-	return nil
+	return s.readApplied()
 }
 
 type byteReader struct{ io.Reader }
