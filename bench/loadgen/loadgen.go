@@ -117,9 +117,10 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 	var (
 		srv0, self0 ProcStat
 		mach0       MachineStat
+		kthr0, kthr uint64 // kernel threads' ticks
 		srvCPU      time.Duration
 		selfCPU     time.Duration
-		mach        MachineStat // busy/idle/steal ticks over the window
+		mach        MachineStat // ticks over the window
 		cpuErr      error
 	)
 	opts := LoadOptions{
@@ -135,12 +136,14 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 			}
 			m, err := ReadMachineStat()
 			cpuErr = errors.Join(cpuErr, err)
+			k, err := KernelThreadTicks()
+			cpuErr = errors.Join(cpuErr, err)
 			if start {
-				srv0, self0, mach0 = srv, self, m
+				srv0, self0, mach0, kthr0 = srv, self, m, k
 				return
 			}
 			srvCPU, selfCPU = srv.CPU()-srv0.CPU(), self.CPU()-self0.CPU()
-			mach = MachineStat{Busy: m.Busy - mach0.Busy, Idle: m.Idle - mach0.Idle, Steal: m.Steal - mach0.Steal}
+			mach, kthr = m.Sub(mach0), k-kthr0
 		},
 	}
 	if cfg.ServerPID != 0 {
@@ -166,11 +169,12 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 	}
 	rep.Result.GeneratorCPU = newCPUUse(0, selfCPU, res)
 	if secs := res.Elapsed.Seconds(); secs > 0 {
-		busy := TicksToDuration(mach.Busy)
+		cores := func(ticks uint64) float64 { return TicksToDuration(ticks).Seconds() / secs }
 		rep.Result.MachineCPU = &MachineUse{
-			BusyCores:  busy.Seconds() / secs,
-			OtherCores: max(0, (busy-srvCPU-selfCPU).Seconds()/secs),
-			StealCores: TicksToDuration(mach.Steal).Seconds() / secs,
+			BusyCores:   cores(mach.Task + mach.IRQ),
+			KernelCores: cores(kthr + mach.IRQ),
+			OtherCores:  max(0, cores(mach.Task-min(mach.Task, kthr))-srvCPU.Seconds()/secs-selfCPU.Seconds()/secs),
+			StealCores:  cores(mach.Steal),
 		}
 	}
 	if cfg.ServerPID != 0 {

@@ -18,6 +18,7 @@ type ProcStat struct {
 	PID   int
 	Comm  string // without the surrounding parentheses
 	State string
+	PPID  int
 	UTime uint64 // clock ticks in user mode
 	STime uint64 // clock ticks in kernel mode
 }
@@ -53,6 +54,9 @@ func ParseProcStat(data []byte) (ProcStat, error) {
 		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: %d fields after comm, want at least %d", len(rest), stimeIdx+1)
 	}
 	s := ProcStat{PID: pid, Comm: string(data[open+1 : closing]), State: string(rest[0])}
+	if s.PPID, err = strconv.Atoi(string(rest[1])); err != nil {
+		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: ppid: %w", err)
+	}
 	if s.UTime, err = strconv.ParseUint(string(rest[utimeIdx]), 10, 64); err != nil {
 		return ProcStat{}, fmt.Errorf("loadgen: /proc stat: utime: %w", err)
 	}
@@ -86,9 +90,15 @@ func truncate(b []byte, n int) string {
 // MachineStat is the machine-wide CPU time from the "cpu" line of
 // /proc/stat, in clock ticks summed over all cores.
 type MachineStat struct {
-	Busy  uint64 // user, nice, system, irq, softirq
+	Task  uint64 // user, nice, system: time charged to some task
+	IRQ   uint64 // irq, softirq: charged to no task (loopback TCP lands here)
 	Idle  uint64 // idle and iowait
 	Steal uint64 // taken by the hypervisor
+}
+
+// Sub is the difference s − o.
+func (s MachineStat) Sub(o MachineStat) MachineStat {
+	return MachineStat{Task: s.Task - o.Task, IRQ: s.IRQ - o.IRQ, Idle: s.Idle - o.Idle, Steal: s.Steal - o.Steal}
 }
 
 // ParseMachineStat parses /proc/stat (proc(5)); guest time is already part
@@ -111,7 +121,7 @@ func ParseMachineStat(data []byte) (MachineStat, error) {
 			v[i] = n
 		}
 		// user nice system idle iowait irq softirq steal
-		return MachineStat{Busy: v[0] + v[1] + v[2] + v[5] + v[6], Idle: v[3] + v[4], Steal: v[7]}, nil
+		return MachineStat{Task: v[0] + v[1] + v[2], IRQ: v[5] + v[6], Idle: v[3] + v[4], Steal: v[7]}, nil
 	}
 	return MachineStat{}, fmt.Errorf("loadgen: /proc/stat: no cpu line")
 }
@@ -123,4 +133,31 @@ func ReadMachineStat() (MachineStat, error) {
 		return MachineStat{}, fmt.Errorf("loadgen: %w", err)
 	}
 	return ParseMachineStat(data)
+}
+
+// KernelThreadTicks sums utime+stime of every kernel thread (kthreadd,
+// PID 2, and its children): work such as block I/O completion and
+// deferred softirqs that the kernel does on behalf of, among others, the
+// measured server, but charges to no user process. Processes that vanish
+// while /proc is read are skipped.
+func KernelThreadTicks() (uint64, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("loadgen: %w", err)
+	}
+	var sum uint64
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		s, err := ReadProcStat(pid)
+		if err != nil {
+			continue
+		}
+		if s.PID == 2 || s.PPID == 2 {
+			sum += s.UTime + s.STime
+		}
+	}
+	return sum, nil
 }

@@ -17,10 +17,10 @@ func TestParseProcStat(t *testing.T) {
 		want    ProcStat
 		wantErr string
 	}{
-		{"plain", "4242 (authok)" + statTail, ProcStat{PID: 4242, Comm: "authok", State: "S", UTime: 1234, STime: 567}, ""},
-		{"comm with spaces and parentheses", "77 (a) b (c d) )" + statTail, ProcStat{PID: 77, Comm: "a) b (c d) ", State: "S", UTime: 1234, STime: 567}, ""},
-		{"comm looking like fields", "9 (x 1 2 3) S 4 5)" + statTail, ProcStat{PID: 9, Comm: "x 1 2 3) S 4 5", State: "S", UTime: 1234, STime: 567}, ""},
-		{"empty comm", "1 ()" + statTail, ProcStat{PID: 1, Comm: "", State: "S", UTime: 1234, STime: 567}, ""},
+		{"plain", "4242 (authok)" + statTail, ProcStat{PID: 4242, Comm: "authok", State: "S", PPID: 1, UTime: 1234, STime: 567}, ""},
+		{"comm with spaces and parentheses", "77 (a) b (c d) )" + statTail, ProcStat{PID: 77, Comm: "a) b (c d) ", State: "S", PPID: 1, UTime: 1234, STime: 567}, ""},
+		{"comm looking like fields", "9 (x 1 2 3) S 4 5)" + statTail, ProcStat{PID: 9, Comm: "x 1 2 3) S 4 5", State: "S", PPID: 1, UTime: 1234, STime: 567}, ""},
+		{"empty comm", "1 ()" + statTail, ProcStat{PID: 1, Comm: "", State: "S", PPID: 1, UTime: 1234, STime: 567}, ""},
 		{"no comm", "1 authok S 1 2", ProcStat{}, "no (comm)"},
 		{"truncated", "1 (authok) S 1 4242 4242 0 -1", ProcStat{}, "fields after comm"},
 		{"bad utime", "1 (authok) S 1 4242 4242 0 -1 4194560 26157 0 0 0 x 567 0", ProcStat{}, "utime"},
@@ -90,7 +90,7 @@ func TestParseMachineStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (MachineStat{Busy: 1000 + 20 + 300 + 5 + 6, Idle: 50040, Steal: 7}); got != want {
+	if want := (MachineStat{Task: 1000 + 20 + 300, IRQ: 5 + 6, Idle: 50040, Steal: 7}); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 	for _, bad := range []string{"", "cpu0 1 2 3 4 5 6 7 8\n", "cpu 1 2 3\n", "cpu 1 2 x 4 5 6 7 8\n"} {
@@ -99,8 +99,11 @@ func TestParseMachineStat(t *testing.T) {
 		}
 	}
 	if _, err := os.Stat("/proc/stat"); err == nil {
-		if s, err := ReadMachineStat(); err != nil || s.Busy+s.Idle == 0 {
+		if s, err := ReadMachineStat(); err != nil || s.Task+s.Idle == 0 {
 			t.Errorf("ReadMachineStat = %+v, %v", s, err)
+		}
+		if _, err := KernelThreadTicks(); err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -124,8 +124,12 @@ func newSignatureCost(before, after SignCost) *SignatureCost {
 // /proc/stat, in cores (CPU seconds per wall second).
 type MachineUse struct {
 	BusyCores float64 `json:"busy_cores"`
-	// OtherCores is what neither the server (when --server-pid is given)
-	// nor the generator used: other processes disturbing the figures.
+	// KernelCores is kernel threads plus interrupt and softirq time: work
+	// charged to no process, largely done for the server and generator
+	// (loopback TCP, block I/O completion of the server's fsyncs).
+	KernelCores float64 `json:"kernel_cores"`
+	// OtherCores is what user processes other than the server (when
+	// --server-pid is given) and the generator used: disturbance.
 	OtherCores float64 `json:"other_cores"`
 	StealCores float64 `json:"steal_cores"`
 }
@@ -241,7 +245,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		}
 	}
 	if m := res.MachineCPU; m != nil {
-		fmt.Fprintf(w, "machine: %.2f cores busy, %.2f of them other processes, %.2f stolen\n", m.BusyCores, m.OtherCores, m.StealCores)
+		fmt.Fprintf(w, "machine: %.2f cores busy, of them %.2f kernel threads and interrupts, %.2f other processes; %.2f stolen\n",
+			m.BusyCores, m.KernelCores, m.OtherCores, m.StealCores)
 		if m.OtherCores > 0.1 {
 			fmt.Fprintln(w, "warning: other processes used CPU during the window; the figures are disturbed")
 		}

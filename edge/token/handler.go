@@ -1,6 +1,8 @@
 package token
 
 import (
+	"github.com/authok-edge/authok/shared/jsonenc"
+
 	"errors"
 	"fmt"
 	"net/netip"
@@ -166,7 +168,7 @@ func (h *Handler) writeToken(ctx *fasthttp.RequestCtx, r *request) {
 	b = strconv.AppendInt(b, r.expiresIn, 10)
 	if r.scope != "" {
 		b = append(b, `,"scope":`...)
-		b = appendJSONString(b, r.scope)
+		b = jsonenc.AppendString(b, r.scope)
 	}
 	b = append(b, '}')
 	r.token = b
@@ -187,10 +189,10 @@ func (h *Handler) writeError(ctx *fasthttp.RequestCtx, e *oauthError) {
 	}
 	var stack [256]byte
 	b := append(stack[:0], `{"error":`...)
-	b = appendJSONString(b, e.code)
+	b = jsonenc.AppendString(b, e.code)
 	if e.description != "" {
 		b = append(b, `,"error_description":`...)
-		b = appendJSONString(b, e.description)
+		b = jsonenc.AppendString(b, e.description)
 	}
 	b = append(b, '}')
 	ctx.Response.SetBody(b)

@@ -1,9 +1,10 @@
 package logship
 
 import (
+	"github.com/authok-edge/authok/shared/jsonenc"
+
 	"net/netip"
 	"time"
-	"unicode/utf8"
 
 	"github.com/authok-edge/authok/shared/model"
 )
@@ -80,9 +81,9 @@ func (e *Event) appendJSON(dst []byte, id []byte, date time.Time) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, d.Name)
+			dst = jsonenc.AppendString(dst, d.Name)
 			dst = append(dst, ':')
-			dst = appendString(dst, d.Value)
+			dst = jsonenc.AppendString(dst, d.Value)
 		}
 		dst = append(dst, '}')
 	}
@@ -107,54 +108,5 @@ func appendField[S ~string | ~[]byte](dst []byte, name string, v S) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
-	return appendString(dst, v)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaping as encoding/json does
-// (without HTML escaping); invalid UTF-8 becomes U+FFFD. Runs of bytes that
-// need no escaping are copied at once.
-func appendString[S ~string | ~[]byte](dst []byte, s S) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		// At most UTFMax bytes are converted: on the stack for a string.
-		r, size := utf8.DecodeRune([]byte(s[i:min(i+utf8.UTFMax, len(s))]))
-		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			if r == utf8.RuneError {
-				dst = append(dst, `\ufffd`...)
-			} else {
-				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			}
-			start = i + size
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return jsonenc.AppendString(dst, v)
 }

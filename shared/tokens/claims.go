@@ -1,11 +1,12 @@
 package tokens
 
 import (
+	"github.com/authok-edge/authok/shared/jsonenc"
+
 	"crypto/rand"
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 )
 
 // AccessClaims are the claims of an access token (API.md E.1).
@@ -43,21 +44,21 @@ var reserved = map[string]bool{
 // that <, > and & are kept as they are.
 func (c *AccessClaims) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"iss":`...)
-	dst = appendString(dst, c.Issuer)
+	dst = jsonenc.AppendString(dst, c.Issuer)
 	dst = append(dst, `,"sub":`...)
-	dst = appendString(dst, c.Subject)
+	dst = jsonenc.AppendString(dst, c.Subject)
 	switch len(c.Audience) {
 	case 0:
 	case 1:
 		dst = append(dst, `,"aud":`...)
-		dst = appendString(dst, c.Audience[0])
+		dst = jsonenc.AppendString(dst, c.Audience[0])
 	default:
 		dst = append(dst, `,"aud":[`...)
 		for i, a := range c.Audience {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, a)
+			dst = jsonenc.AppendString(dst, a)
 		}
 		dst = append(dst, ']')
 	}
@@ -67,21 +68,21 @@ func (c *AccessClaims) AppendJSON(dst []byte) []byte {
 	dst = strconv.AppendInt(dst, c.ExpiresAt, 10)
 	if c.JTI != "" {
 		dst = append(dst, `,"jti":`...)
-		dst = appendString(dst, c.JTI)
+		dst = jsonenc.AppendString(dst, c.JTI)
 	}
 	if c.ClientID != "" {
 		dst = append(dst, `,"client_id":`...)
-		dst = appendString(dst, c.ClientID)
+		dst = jsonenc.AppendString(dst, c.ClientID)
 		dst = append(dst, `,"azp":`...)
-		dst = appendString(dst, c.ClientID)
+		dst = jsonenc.AppendString(dst, c.ClientID)
 	}
 	if c.Scope != "" {
 		dst = append(dst, `,"scope":`...)
-		dst = appendString(dst, c.Scope)
+		dst = jsonenc.AppendString(dst, c.Scope)
 	}
 	if c.GrantType != "" {
 		dst = append(dst, `,"gty":`...)
-		dst = appendString(dst, c.GrantType)
+		dst = jsonenc.AppendString(dst, c.GrantType)
 	}
 	if len(c.Extra) > 0 {
 		dst = appendExtra(dst, c.Extra)
@@ -105,64 +106,11 @@ func appendExtra(dst []byte, extra map[string]any) []byte {
 			continue
 		}
 		dst = append(dst, ',')
-		dst = appendString(dst, k)
+		dst = jsonenc.AppendString(dst, k)
 		dst = append(dst, ':')
 		dst = append(dst, v...)
 	}
 	return dst
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // JTILength is the length of the ids NewJTI appends.

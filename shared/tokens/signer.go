@@ -1,6 +1,8 @@
 package tokens
 
 import (
+	"github.com/authok-edge/authok/shared/jsonenc"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -120,12 +122,12 @@ func (s *Signer) WithTyp(typ string) *Signer {
 func (s *Signer) withTyp(typ string) *Signer {
 	h := make([]byte, 0, 96)
 	h = append(h, `{"alg":`...)
-	h = appendString(h, string(s.alg))
+	h = jsonenc.AppendString(h, string(s.alg))
 	h = append(h, `,"kid":`...)
-	h = appendString(h, s.kid)
+	h = jsonenc.AppendString(h, s.kid)
 	if typ != "" {
 		h = append(h, `,"typ":`...)
-		h = appendString(h, typ)
+		h = jsonenc.AppendString(h, typ)
 	}
 	h = append(h, '}')
 	s.typ = typ

@@ -1,6 +1,8 @@
 package tokens
 
 import (
+	"github.com/authok-edge/authok/shared/jsonenc"
+
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
@@ -371,9 +373,9 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		if err := enc.Encode(s); err != nil {
 			t.Fatal(err)
 		}
-		got := appendString(nil, s)
+		got := jsonenc.AppendString(nil, s)
 		if !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
-			t.Fatalf("appendString(%q) = %s, encoding/json %s", s, got, want.Bytes())
+			t.Fatalf("jsonenc.AppendString(%q) = %s, encoding/json %s", s, got, want.Bytes())
 		}
 	}
 }
