@@ -56,6 +56,7 @@ type nodeConfig struct {
 
 	LogLevel  string
 	LogFormat string
+	DebugAddr string
 }
 
 // register adds the role's flags to fs.
@@ -93,6 +94,7 @@ func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
 		fs.Var(&c.ControlURLs, "control-url", "comma-separated control-plane URLs to proxy other paths to (default --join)")
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain requests on SIGINT/SIGTERM")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "if set, serve Go's /debug/pprof profiles on this address (keep it on loopback)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 }
@@ -171,6 +173,11 @@ func (c *nodeConfig) validate() error {
 			bad("--issuer %q: want an absolute http(s) URL without query or fragment", c.Issuer)
 		} else if !strings.HasSuffix(c.Issuer, "/") {
 			c.Issuer += "/"
+		}
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			bad("--debug-addr %q: want host:port", c.DebugAddr)
 		}
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {

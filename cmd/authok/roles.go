@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -216,6 +217,13 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		}
 		serve, shutdown = edge.Serve, edge.Shutdown
 	}
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- serve(ln) }()
 	logger.Info("serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "data_dir", cfg.DataDir)
@@ -380,4 +388,23 @@ Management API client (shown once; also in %s/%s, mode 0600):
   audience:      %s
   token URL:     %s
 `, res.Tenant, res.Issuer, cfg.DataDir, bootstrap.CredentialsFile, res.ClientID, res.ClientSecret.Reveal(), res.Audience, res.TokenURL())
+}
+
+// serveDebug serves net/http/pprof on its own listener, never on the
+// public one.
+func serveDebug(addr string, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("debug listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("serving profiles", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }

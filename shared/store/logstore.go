@@ -28,9 +28,9 @@ var (
 )
 
 func openLogStore(dir string, log *slog.Logger) (*logStore, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{log}})
+	db, err := openPebble(dir, log)
 	if err != nil {
-		return nil, fmt.Errorf("store: open raft log at %s: %w", dir, err)
+		return nil, err
 	}
 	return &logStore{db: db}, nil
 }

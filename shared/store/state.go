@@ -53,9 +53,9 @@ type state struct {
 }
 
 func openState(dir string, syncWrites bool, now func() time.Time, log *slog.Logger) (*state, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{log}})
+	db, err := openPebble(dir, log)
 	if err != nil {
-		return nil, fmt.Errorf("store: open state at %s: %w", dir, err)
+		return nil, err
 	}
 	s := &state{db: db, now: now, notify: make(chan struct{}), subs: map[int]func(Event){}}
 	s.sync = pebble.NoSync
