@@ -170,11 +170,13 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 	rep.Result.GeneratorCPU = newCPUUse(0, selfCPU, res)
 	if secs := res.Elapsed.Seconds(); secs > 0 {
 		cores := func(ticks uint64) float64 { return TicksToDuration(ticks).Seconds() / secs }
+		busy := mach.Task + mach.IRQ
 		rep.Result.MachineCPU = &MachineUse{
-			BusyCores:   cores(mach.Task + mach.IRQ),
-			KernelCores: cores(kthr + mach.IRQ),
-			OtherCores:  max(0, cores(mach.Task-min(mach.Task, kthr))-srvCPU.Seconds()/secs-selfCPU.Seconds()/secs),
-			StealCores:  cores(mach.Steal),
+			BusyCores:         cores(busy),
+			KernelThreadCores: cores(kthr),
+			IRQCores:          cores(mach.IRQ),
+			OtherCores:        max(0, cores(busy-min(busy, kthr))-srvCPU.Seconds()/secs-selfCPU.Seconds()/secs),
+			StealCores:        cores(mach.Steal),
 		}
 	}
 	if cfg.ServerPID != 0 {

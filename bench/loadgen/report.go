@@ -124,12 +124,18 @@ func newSignatureCost(before, after SignCost) *SignatureCost {
 // /proc/stat, in cores (CPU seconds per wall second).
 type MachineUse struct {
 	BusyCores float64 `json:"busy_cores"`
-	// KernelCores is kernel threads plus interrupt and softirq time: work
-	// charged to no process, largely done for the server and generator
-	// (loopback TCP, block I/O completion of the server's fsyncs).
-	KernelCores float64 `json:"kernel_cores"`
-	// OtherCores is what user processes other than the server (when
-	// --server-pid is given) and the generator used: disturbance.
+	// KernelThreadCores is kernel threads' CPU: work charged to no user
+	// process, much of it done for the server (block I/O completion of
+	// its fsyncs, deferred softirqs of loopback TCP).
+	KernelThreadCores float64 `json:"kernel_thread_cores"`
+	// IRQCores is interrupt and softirq time. Without
+	// CONFIG_IRQ_TIME_ACCOUNTING the kernel also charges it to the task it
+	// interrupted, so it overlaps the processes' figures.
+	IRQCores float64 `json:"irq_cores"`
+	// OtherCores is busy time that neither the server (when --server-pid
+	// is given), the generator nor kernel threads account for: other
+	// processes disturbing the figures (with IRQ time accounting, also
+	// interrupts).
 	OtherCores float64 `json:"other_cores"`
 	StealCores float64 `json:"steal_cores"`
 }
@@ -245,8 +251,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		}
 	}
 	if m := res.MachineCPU; m != nil {
-		fmt.Fprintf(w, "machine: %.2f cores busy, of them %.2f kernel threads and interrupts, %.2f other processes; %.2f stolen\n",
-			m.BusyCores, m.KernelCores, m.OtherCores, m.StealCores)
+		fmt.Fprintf(w, "machine: %.2f cores busy; kernel threads %.2f, irq+softirq %.2f, other processes %.2f; stolen %.2f\n",
+			m.BusyCores, m.KernelThreadCores, m.IRQCores, m.OtherCores, m.StealCores)
 		if m.OtherCores > 0.1 {
 			fmt.Fprintln(w, "warning: other processes used CPU during the window; the figures are disturbed")
 		}
