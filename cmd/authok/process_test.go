@@ -356,7 +356,7 @@ func TestClusterOfProcesses(t *testing.T) {
 	}
 
 	// One origin: the edge proxies what it does not serve to the control plane.
-	resp, err := http.Get("http://" + edgeHTTP + "/api/v1/clients")
+	resp, err := http.Get("http://" + edgeHTTP + "/api/v1/no-such-resource")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,7 +142,7 @@ type serverConn struct {
 }
 
 func (c *serverConn) Read(p []byte) (int, error) {
-	c.once.Do(func() { c.err = c.handshake() })
+	c.once.Do(c.authenticate)
 	if c.err != nil {
 		return 0, c.err
 	}
@@ -150,11 +150,24 @@ func (c *serverConn) Read(p []byte) (int, error) {
 }
 
 func (c *serverConn) Write(p []byte) (int, error) {
-	c.once.Do(func() { c.err = c.handshake() })
+	c.once.Do(c.authenticate)
 	if c.err != nil {
 		return 0, c.err
 	}
 	return c.Conn.Write(p)
+}
+
+// authenticate runs the handshake once. Its failure is never a bare io.EOF
+// (a peer that hangs up mid-handshake): readers must not take a refused
+// peer for a clean end of stream.
+func (c *serverConn) authenticate() {
+	if err := c.handshake(); err != nil {
+		c.Conn.Close()
+		if !errors.Is(err, ErrClusterAuth) {
+			err = fmt.Errorf("%w: %w", ErrClusterAuth, err)
+		}
+		c.err = err
+	}
 }
 
 func (c *serverConn) handshake() error {

@@ -72,8 +72,8 @@ func TestTransportHandshake(t *testing.T) {
 					conn.Close()
 					t.Fatal("dial succeeded")
 				}
-				if err := <-served; err == nil {
-					t.Fatal("server accepted traffic from a peer that failed the handshake")
+				if err := <-served; !errors.Is(err, ErrClusterAuth) {
+					t.Fatalf("server side: %v, want ErrClusterAuth", err)
 				}
 				return
 			}
