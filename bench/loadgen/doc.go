@@ -5,7 +5,9 @@
 // (Fixture), the load itself (Run: a fixed pool of workers, each with its
 // own fasthttp keep-alive connection per target URL), a fixed-memory
 // log-linear latency histogram (Histogram), CPU accounting from
-// /proc/<pid>/stat (ReadCPU), the in-process cost of one raw signature
+// /proc/<pid>/stat and /proc/stat (ReadProcStat, ReadMachineStat,
+// KernelThreadTicks: the server's, the generator's, and whatever else
+// disturbed the window), the in-process cost of one raw signature
 // (MeasureSign) and the report (Report: a table on stdout and a JSON file).
 //
 // It must never:
