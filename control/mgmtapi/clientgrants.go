@@ -87,17 +87,9 @@ func (a *API) listGrants(c *call) error {
 			auds[i] = canonicalAudience(c.tenant.Internal.Issuer, aud)
 		}
 	}
-	all, err := collect(func(after string) ([]model.ClientGrant, string, error) {
+	return writeList(c, q, func(after string) ([]model.ClientGrant, string, error) {
 		return a.cfg.Repo.ListClientGrants(c.ctx(), c.tenant.Name, after, 0)
-	})
-	if err != nil {
-		return err
-	}
-	items, err := renderAll(all, renderGrant)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c.w, http.StatusOK, paginate(items, q), 0)
+	}, renderGrant)
 }
 
 func (a *API) getGrant(c *call) error {

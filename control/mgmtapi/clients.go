@@ -250,17 +250,9 @@ func (a *API) listClients(c *call) error {
 	if err != nil {
 		return err
 	}
-	all, err := collect(func(after string) ([]model.Client, string, error) {
+	return writeList(c, q, func(after string) ([]model.Client, string, error) {
 		return a.cfg.Repo.ListClients(c.ctx(), c.tenant.Name, after, 0)
-	})
-	if err != nil {
-		return err
-	}
-	items, err := renderAll(all, a.clientRenderer(c))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c.w, http.StatusOK, paginate(items, q), 0)
+	}, a.clientRenderer(c))
 }
 
 func (a *API) getClient(c *call) error {

@@ -22,6 +22,20 @@ func collect[T any](page func(after string) ([]T, string, error)) ([]T, error) {
 	}
 }
 
+// writeList answers a list endpoint: every record of the cursor list,
+// rendered, then filtered, sorted, projected and paged as q says.
+func writeList[T any](c *call, q listQuery, page func(after string) ([]T, string, error), render func(T) ([]byte, error)) error {
+	all, err := collect(page)
+	if err != nil {
+		return err
+	}
+	items, err := renderAll(all, render)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c.w, http.StatusOK, paginate(items, q), 0)
+}
+
 // writeOne renders one record, applies a projection and writes it with
 // its version as the ETag.
 func writeOne[T any](w http.ResponseWriter, status int, v T, render func(T) ([]byte, error), proj projection, version uint64) error {

@@ -243,17 +243,9 @@ func (a *API) listRS(c *call) error {
 	if err != nil {
 		return err
 	}
-	all, err := collect(func(after string) ([]model.ResourceServer, string, error) {
+	return writeList(c, q, func(after string) ([]model.ResourceServer, string, error) {
 		return a.cfg.Repo.ListResourceServers(c.ctx(), c.tenant.Name, after, 0)
-	})
-	if err != nil {
-		return err
-	}
-	items, err := renderAll(all, renderRS)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c.w, http.StatusOK, paginate(items, q), 0)
+	}, renderRS)
 }
 
 func (a *API) getRS(c *call) error {
