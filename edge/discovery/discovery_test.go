@@ -13,19 +13,12 @@ import (
 
 	"github.com/authok-edge/authok/edge/discovery"
 	"github.com/authok-edge/authok/shared/bootstrap"
+	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/keys"
-	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
 	"github.com/authok-edge/authok/shared/store"
 )
-
-// hostTenants resolves tenants by Host through the repository.
-type hostTenants struct{ r *repo.Repo }
-
-func (h hostTenants) TenantByHost(host string) (model.Tenant, error) {
-	return h.r.GetTenantByHost(context.Background(), host)
-}
 
 type fixture struct {
 	base string
@@ -55,7 +48,12 @@ func setup(t *testing.T) fixture {
 	if _, err := bootstrap.Ensure(context.Background(), st, box, bootstrap.Options{Issuer: base + "/", Keys: km}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := discovery.New(discovery.Config{Tenants: hostTenants{r}, Keys: km, Store: st})
+	dir, err := directory.New(directory.Config{Store: st, Repo: r, Signers: km, DefaultTenant: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dir.Close)
+	h, err := discovery.New(discovery.Config{Tenants: dir, Keys: km, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +193,9 @@ func TestUnknownHost(t *testing.T) {
 }
 
 func TestJWKSHandlerDoesNotAllocateWhenWarm(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
 	f := setup(t)
 	var ctx fasthttp.RequestCtx
 	ctx.Request.SetRequestURI("/.well-known/jwks.json")
@@ -204,9 +205,10 @@ func TestJWKSHandlerDoesNotAllocateWhenWarm(t *testing.T) {
 		ctx.Response.Reset()
 		f.h.ServeJWKS(&ctx)
 	})
-	// The tenant lookup here goes through the repository (the edge uses
-	// the cached directory); the rendering itself must not run again.
-	if allocs > 40 {
+	// A warm request resolves the tenant from the cache and writes the
+	// pre-rendered bytes: the only allocations left are the tenant copy the
+	// directory hands out.
+	if allocs > 1 {
 		t.Fatalf("%.0f allocations per warm request", allocs)
 	}
 }
