@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -19,9 +18,10 @@ import (
 	"github.com/authok-edge/authok/shared/tokens"
 )
 
-// Tenants resolves the tenant a request's Host names.
+// Tenants resolves the tenant a request's Host names (case-insensitively);
+// *directory.Directory is one.
 type Tenants interface {
-	TenantByHost(host string) (model.Tenant, error)
+	TenantByHostBytes(host []byte) (model.Tenant, error)
 }
 
 // KeySource lists the keys a tenant publishes.
@@ -201,7 +201,7 @@ func (h *Handler) ServeJWKS(ctx *fasthttp.RequestCtx) { h.serve(ctx, true) }
 func (h *Handler) ServeConfiguration(ctx *fasthttp.RequestCtx) { h.serve(ctx, false) }
 
 func (h *Handler) serve(ctx *fasthttp.RequestCtx, jwks bool) {
-	t, err := h.cfg.Tenants.TenantByHost(strings.ToLower(string(ctx.Host())))
+	t, err := h.cfg.Tenants.TenantByHostBytes(ctx.Host())
 	if err != nil {
 		writeError(ctx, fasthttp.StatusNotFound, "unknown tenant")
 		return
