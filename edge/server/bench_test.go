@@ -32,15 +32,21 @@ func BenchmarkEdgeHealthz(b *testing.B) {
 	})
 }
 
-// BenchmarkEdgeProxyInProcess measures a request the edge does not serve,
-// proxied to a real control plane running in the same process (dev mode).
-func BenchmarkEdgeProxyInProcess(b *testing.B) {
+// usersUpstream is a control plane answering POST /api/v1/users.
+func usersUpstream() *upstream {
 	ctl := newUpstream()
 	ctl.Handle("POST /api/v1/users", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte(`{"user_id":"authok|1"}`))
 	}))
+	return ctl
+}
+
+// BenchmarkEdgeProxyInProcess measures a request the edge does not serve,
+// proxied to a real control plane running in the same process (dev mode).
+func BenchmarkEdgeProxyInProcess(b *testing.B) {
+	ctl := usersUpstream()
 	cfg := server.Config{ControlHandler: ctl.Handler()}
 	body := []byte(`{"email":"a@example.com","connection":"database"}`)
 
@@ -68,12 +74,7 @@ func BenchmarkEdgeProxyInProcess(b *testing.B) {
 // BenchmarkEdgeProxyRemote is the same request proxied over TCP to a
 // control plane listening on 127.0.0.1 (a production edge).
 func BenchmarkEdgeProxyRemote(b *testing.B) {
-	ctl := newUpstream()
-	ctl.Handle("POST /api/v1/users", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write([]byte(`{"user_id":"authok|1"}`))
-	}))
+	ctl := usersUpstream()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
