@@ -21,6 +21,7 @@ const (
 	DefaultWriteTimeout        = 30 * time.Second
 	DefaultIdleTimeout         = 60 * time.Second
 	DefaultMaxHeaderBytes      = 16 << 10
+	DefaultWriteBufferBytes    = 16 << 10
 	DefaultMaxRequestBodyBytes = 4 << 20
 	DefaultProxyTimeout        = proxy.DefaultTimeout
 )
@@ -70,6 +71,11 @@ type Config struct {
 	// MaxHeaderBytes caps the request line and headers (fasthttp's read
 	// buffer); larger get 431. Default DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
+	// WriteBufferBytes is each connection's write buffer: a response that
+	// fits leaves in one write(2) (a JWKS with RSA certificates is ~8 KiB;
+	// with fasthttp's 4 KiB default it took two). Default
+	// DefaultWriteBufferBytes.
+	WriteBufferBytes int
 	// MaxRequestBodyBytes caps a request body, proxied ones included;
 	// larger get 413. Default DefaultMaxRequestBodyBytes. It must fit the
 	// largest Management API upload (an Action's wasm module).
@@ -93,6 +99,7 @@ func (c Config) Validate() error {
 		{"WriteTimeout", int64(c.WriteTimeout)},
 		{"IdleTimeout", int64(c.IdleTimeout)},
 		{"MaxHeaderBytes", int64(c.MaxHeaderBytes)},
+		{"WriteBufferBytes", int64(c.WriteBufferBytes)},
 		{"MaxRequestBodyBytes", int64(c.MaxRequestBodyBytes)},
 		{"Concurrency", int64(c.Concurrency)},
 	} {
@@ -121,6 +128,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxHeaderBytes == 0 {
 		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if c.WriteBufferBytes == 0 {
+		c.WriteBufferBytes = DefaultWriteBufferBytes
 	}
 	if c.MaxRequestBodyBytes == 0 {
 		c.MaxRequestBodyBytes = DefaultMaxRequestBodyBytes

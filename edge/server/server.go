@@ -84,6 +84,7 @@ func New(cfg Config) (*Server, error) {
 		WriteTimeout:                 cfg.WriteTimeout,
 		IdleTimeout:                  cfg.IdleTimeout,
 		ReadBufferSize:               cfg.MaxHeaderBytes,
+		WriteBufferSize:              cfg.WriteBufferBytes,
 		MaxRequestBodySize:           cfg.MaxRequestBodyBytes,
 		Concurrency:                  cfg.Concurrency,
 		NoDefaultServerHeader:        true,

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -291,5 +293,61 @@ func TestServeAfterShutdownReturnsNil(t *testing.T) {
 	}
 	if err := s.Serve(ln); err != nil {
 		t.Fatalf("Serve after Shutdown = %v, want nil", err)
+	}
+}
+
+// countingListener counts the Write calls on the connections it accepts.
+type countingListener struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, writes: &l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// A response that fits the write buffer (a JWKS with RSA certificates is
+// ~8 KiB) leaves in one write: each write(2) on a loopback or LAN socket
+// costs as much as building the response.
+func TestResponseLeavesInOneWrite(t *testing.T) {
+	body := strings.Repeat("k", 10<<10)
+	s, err := server.New(server.Config{ControlHandler: noContent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Handle("GET", "/big", func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(body) })
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &countingListener{Listener: inner}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+
+	resp, err := http.Get("http://" + inner.Addr().String() + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(got) != body {
+		t.Fatalf("body of %d bytes, %v", len(got), err)
+	}
+	if n := ln.writes.Load(); n != 1 {
+		t.Fatalf("a %d-byte response took %d writes, want 1", len(body), n)
 	}
 }

@@ -11,10 +11,15 @@
 // latency and loses the oldest events, not the newest.
 //
 // A background goroutine ships the ring in batches, one store transaction
-// per batch, every FlushInterval or as soon as a batch is full. Each event
-// is written under t/<T>/log/<id> (shared/repo/doc.go) with store.PutExpiring
-// at its date plus Retention (30 days by default); <id> is a ULID, so keys
-// sort by date and ids from different nodes do not collide. A failed batch
+// per batch, every FlushInterval or as soon as a batch is full. A batch is
+// stored as one zstd-compressed key per tenant (batch.go) under
+// t/<T>/log/<id> (shared/repo/doc.go), <id> being the smallest event id in
+// it, with store.PutExpiring at its newest event's date plus Retention (30
+// days by default). Event ids are ULIDs, so keys sort by date and ids from
+// different nodes do not collide. Storing a thousand events as one small
+// key instead of a thousand keys is what keeps the replicated store's
+// apply, compaction and disk growth out of the cost of a token; Events
+// and DecodeBatch are how readers get the events back. A failed batch
 // stays in the ring and is retried with backoff; events are removed only
 // once their transaction is applied. Close ships what is left, bounded by
 // its context.

@@ -20,7 +20,7 @@ import (
 // Defaults for the zero values of Config.
 const (
 	DefaultCapacity      = 16384
-	DefaultBatchSize     = 256
+	DefaultBatchSize     = 1024
 	DefaultFlushInterval = time.Second
 	DefaultRetention     = 30 * 24 * time.Hour
 	DefaultApplyTimeout  = 10 * time.Second
@@ -306,10 +306,7 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	ops := make([]store.Op, len(batch))
-	for i, e := range batch {
-		ops[i] = store.PutExpiring(repo.LogKey(e.tenant, string(e.id[:])), e.value, e.date.Add(s.cfg.Retention))
-	}
+	ops := s.batchOps(batch)
 	actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
 	_, err := s.cfg.Store.Apply(actx, store.Txn{Ops: ops})
 	cancel()
@@ -328,6 +325,34 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	s.mu.Unlock()
 	s.shipped.Add(n)
 	return int(n), nil
+}
+
+// batchOps stores batch as one key per tenant (batch.go): the key is its
+// smallest event id, the expiry its newest event's date plus Retention.
+func (s *Shipper) batchOps(batch []entry) []store.Op {
+	var ops []store.Op
+	byTenant := make(map[string][]entry, 1)
+	var order []string
+	for _, e := range batch {
+		if _, seen := byTenant[e.tenant]; !seen {
+			order = append(order, e.tenant)
+		}
+		byTenant[e.tenant] = append(byTenant[e.tenant], e)
+	}
+	for _, tenant := range order {
+		events := byTenant[tenant]
+		first, newest := events[0].id, events[0].date
+		for _, e := range events[1:] {
+			if string(e.id[:]) < string(first[:]) {
+				first = e.id
+			}
+			if e.date.After(newest) {
+				newest = e.date
+			}
+		}
+		ops = append(ops, store.PutExpiring(repo.LogKey(tenant, string(first[:])), encodeBatch(events), newest.Add(s.cfg.Retention)))
+	}
+	return ops
 }
 
 // counters are the shipper's tally; Stats reads them and the collector

@@ -78,24 +78,50 @@ func TestRecordAndFlush(t *testing.T) {
 	if n := app.txns.Load(); n != 3 {
 		t.Errorf("%d transactions for 11 events in batches of 4, want 3", n)
 	}
+	// Batches of 4: acme's ten events are in three keys (4, 4 and 2 of
+	// them; the last batch also holds other's event, under its own key).
 	items, _, err := st.Scan(repo.LogPrefix("acme"), nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(items) != 10 {
-		t.Fatalf("%d events stored under acme, want 10", len(items))
+	var keys []string
+	for _, it := range items {
+		keys = append(keys, string(it.Key))
 	}
-	keys := make([]string, len(items))
+	if len(items) != 3 || !sort.StringsAreSorted(keys) {
+		t.Fatalf("acme's events are under keys %v, want 3 batches in date order", keys)
+	}
 	for i, it := range items {
-		keys[i] = string(it.Key)
-		if !it.ExpiresAt.Equal(date.Add(time.Duration(i)*time.Millisecond + DefaultRetention).Truncate(0)) {
-			t.Errorf("event %d expires at %v", i, it.ExpiresAt)
+		newest := min(4*i+3, 9)
+		if want := date.Add(time.Duration(newest)*time.Millisecond + DefaultRetention); !it.ExpiresAt.Equal(want) {
+			t.Errorf("batch %d expires at %v, want its newest event's date + retention %v", i, it.ExpiresAt, want)
 		}
+	}
+	events, err := Events(st, "acme", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 10 {
+		t.Fatalf("%d events stored under acme, want 10", len(events))
+	}
+	batchOf := 0
+	for i, ev := range events {
 		var got map[string]any
-		if err := json.Unmarshal(it.Value, &got); err != nil {
-			t.Fatalf("event %d is not JSON: %v: %s", i, err, it.Value)
+		if err := json.Unmarshal(ev, &got); err != nil {
+			t.Fatalf("event %d is not JSON: %v: %s", i, err, ev)
 		}
-		id := strings.TrimPrefix(string(it.Key), string(repo.LogPrefix("acme")))
+		id, _ := got["log_id"].(string)
+		if len(id) != IDLength {
+			t.Errorf("event %d: log_id %q", i, id)
+		}
+		if i%4 == 0 {
+			// A batch's key is its smallest id: here the first, the
+			// dates being increasing.
+			if want := string(repo.LogKey("acme", id)); keys[batchOf] != want {
+				t.Errorf("batch %d is under %s, want %s", batchOf, keys[batchOf], want)
+			}
+			batchOf++
+		}
 		want := map[string]any{
 			"log_id": id, "_id": id, "date": date.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02T15:04:05.000Z"),
 			"type": "exchange_success", "description": "Client Credentials for Access Token",
@@ -115,8 +141,11 @@ func TestRecordAndFlush(t *testing.T) {
 			}
 		}
 	}
-	if !sort.StringsAreSorted(keys) {
-		t.Errorf("keys do not sort by date: %v", keys)
+	if other, err := Events(st, "other", 100); err != nil || len(other) != 1 {
+		t.Errorf("other tenant: %d events, %v", len(other), err)
+	}
+	if some, err := Events(st, "acme", 5); err != nil || len(some) != 5 {
+		t.Errorf("Events with limit 5: %d events, %v", len(some), err)
 	}
 	if st := s.Stats(); st.Recorded != 11 || st.Shipped != 11 || st.Buffered != 0 || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
@@ -147,11 +176,14 @@ func TestFullRingDropsOldest(t *testing.T) {
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	items, _, _ := st.Scan(repo.LogPrefix("acme"), nil, 100)
+	events, err := Events(st, "acme", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var descs []string
-	for _, it := range items {
+	for _, ev := range events {
 		var e struct{ Description string }
-		json.Unmarshal(it.Value, &e)
+		json.Unmarshal(ev, &e)
 		descs = append(descs, e.Description)
 	}
 	if strings.Join(descs, "") != "defgh" {
@@ -195,9 +227,8 @@ func TestFailedBatchIsRetried(t *testing.T) {
 	}
 	app.fail.Store(false)
 	waitFor(t, func() bool { return s.Stats().Shipped == 3 })
-	items, _, _ := st.Scan(repo.LogPrefix("acme"), nil, 100)
-	if len(items) != 3 {
-		t.Fatalf("%d stored", len(items))
+	if events, err := Events(st, "acme", 100); err != nil || len(events) != 3 {
+		t.Fatalf("%d stored, %v", len(events), err)
 	}
 }
 
@@ -309,5 +340,61 @@ func TestRecordAllocations(t *testing.T) {
 	// One allocation: the encoded event the ring keeps.
 	if n := testing.AllocsPerRun(200, func() { s.Record(ev) }); n > 1 {
 		t.Fatalf("Record allocates %v times, want 1", n)
+	}
+}
+
+func TestDecodeBatchRefusesDamage(t *testing.T) {
+	good := encodeBatch([]entry{{value: []byte(`{"a":1}`)}, {value: []byte(`{"b":2}`)}})
+	if events, err := DecodeBatch(good); err != nil || len(events) != 2 || string(events[1]) != `{"b":2}` {
+		t.Fatalf("round trip: %q, %v", events, err)
+	}
+	enc, _ := codec()
+	for name, v := range map[string][]byte{
+		"empty":           nil,
+		"unknown format":  append([]byte{9}, good[1:]...),
+		"not zstd":        {batchFormat, 'x', 'y', 'z'},
+		"truncated":       good[:len(good)-3],
+		"length too long": enc.EncodeAll([]byte{200, 'x'}, []byte{batchFormat}),
+		"zero length":     enc.EncodeAll([]byte{0}, []byte{batchFormat}),
+	} {
+		if _, err := DecodeBatch(v); !errors.Is(err, ErrBadBatch) {
+			t.Errorf("%s: err = %v, want ErrBadBatch", name, err)
+		}
+	}
+}
+
+func FuzzDecodeBatch(f *testing.F) {
+	f.Add(encodeBatch([]entry{{value: []byte(`{"a":1}`)}}))
+	f.Add([]byte{batchFormat})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		events, err := DecodeBatch(v)
+		if err != nil {
+			return
+		}
+		// What decodes re-encodes to the same events.
+		again := make([]entry, len(events))
+		for i, e := range events {
+			again[i].value = e
+		}
+		back, err := DecodeBatch(encodeBatch(again))
+		if err != nil || len(back) != len(events) {
+			t.Fatalf("re-encoded batch: %d events, %v", len(back), err)
+		}
+	})
+}
+
+// A thousand similar events compress to a small fraction of their JSON.
+func TestBatchCompresses(t *testing.T) {
+	var events []entry
+	raw := 0
+	for i := range 1000 {
+		ev := event("acme", i)
+		var id [IDLength]byte
+		appendID(id[:0], ev.Date, [10]byte{byte(i), byte(i >> 8), 7})
+		events = append(events, entry{value: ev.appendJSON(nil, id[:], ev.Date)})
+		raw += len(events[i].value)
+	}
+	if n := len(encodeBatch(events)); n*4 > raw {
+		t.Fatalf("1000 events: %d bytes of JSON stored as %d", raw, n)
 	}
 }

@@ -132,8 +132,9 @@ func ClientGrantPairKey(tenant, clientID, audience string) []byte {
 // LogPrefix is the prefix of a tenant's log events.
 func LogPrefix(tenant string) []byte { return []byte(scope(tenant) + "log/") }
 
-// LogKey is the key of one log event. id must sort by date (the shipper's
-// ids do) so a prefix scan lists events oldest first.
+// LogKey is the key of one batch of log events, named by the smallest
+// event id in it. ids must sort by date (the shipper's do) so a prefix scan
+// lists batches oldest first.
 func LogKey(tenant, id string) []byte { return []byte(scope(tenant) + "log/" + esc(id)) }
 
 // ClientAssertionKey records a used client assertion (RFC 7523 jti) of a

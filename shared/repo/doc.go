@@ -16,14 +16,15 @@
 //	t/<T>/rs-ident/<identifier>        → <id>: resource server by audience (unique)
 //	t/<T>/cg/<id>                      client grant record
 //	t/<T>/cg-pair/<client_id>/<audience>  → <id>: client grant by pair (unique)
-//	t/<T>/log/<id>                     log event (API.md C.11 JSON), expiring
+//	t/<T>/log/<id>                     a batch of log events (API.md C.11 JSON, zstd; shared/logship), expiring
 //	t/<T>/client-assertion/<client_id>/<jti>  → empty: a used client assertion, expiring
 //	t/<T>/key/<kid>                    signing key record (public fields, sealed PKCS #8)
 //	t/<T>/keyring                      the tenant's last signing key generation number
 //
-// Log events are written by the log shipper (shared/logship), one
-// transaction per batch, with an expiry (30 days by default); <id> is a
-// date-sortable ULID, so a prefix scan lists a tenant's events oldest first.
+// Log events are written by the log shipper (shared/logship), one key per
+// tenant and shipped batch, with an expiry (30 days by default); <id> is the
+// batch's smallest event id, a date-sortable ULID, so a prefix scan lists a
+// tenant's batches oldest first.
 // Client-assertion keys are written by the token endpoint when it accepts a
 // private_key_jwt assertion (RFC 7523), with an Absent precondition and the
 // assertion's exp as expiry: a replayed jti fails the precondition. Neither
