@@ -285,7 +285,7 @@ func (s *Shipper) run() {
 func (s *Shipper) drain(ctx context.Context) error {
 	for {
 		n, err := s.shipOnce(ctx)
-		if err != nil || n < s.cfg.BatchSize {
+		if err != nil || n == 0 || s.Buffered() < s.cfg.BatchSize {
 			return err
 		}
 	}
@@ -297,11 +297,16 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	defer s.shipMu.Unlock()
 	s.mu.Lock()
 	first := s.head
-	n := min(s.tail-s.head, uint64(s.cfg.BatchSize))
-	batch := make([]entry, n)
-	for i := range batch {
-		batch[i] = s.ring[(first+uint64(i))%uint64(len(s.ring))]
+	var batch []entry
+	size := 0
+	for seq := first; seq < s.tail && len(batch) < s.cfg.BatchSize; seq++ {
+		e := s.ring[seq%uint64(len(s.ring))]
+		if size += len(e.value); size > maxBatchBytes/16 && len(batch) > 0 {
+			break // keeps the stored value far below the store's limit, compressible or not
+		}
+		batch = append(batch, e)
 	}
+	n := uint64(len(batch))
 	s.mu.Unlock()
 	if n == 0 {
 		return 0, nil

@@ -2,6 +2,7 @@ package logship
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -396,5 +397,47 @@ func TestBatchCompresses(t *testing.T) {
 	}
 	if n := len(encodeBatch(events)); n*4 > raw {
 		t.Fatalf("1000 events: %d bytes of JSON stored as %d", raw, n)
+	}
+}
+
+// Events that do not compress (16 KiB of random user agent each) are
+// split by size, so no transaction nears the store's value limit.
+func TestBatchesAreBoundedBySize(t *testing.T) {
+	st := openStore(t)
+	app := &countingApplier{st: st}
+	s, err := New(Config{Store: app, Capacity: 1024, BatchSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ua := make([]byte, 16<<10)
+	for i := range 300 {
+		rand.Read(ua)
+		ev := event("acme", i)
+		ev.UserAgent = ua
+		s.Record(ev)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := app.txns.Load(); n < 2 {
+		t.Errorf("~%d MiB of incompressible events in %d transaction(s)", 300*16>>10, n)
+	}
+	items, _, err := st.Scan(repo.LogPrefix("acme"), nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, it := range items {
+		if len(it.Value) > maxBatchBytes/8 {
+			t.Errorf("batch %s holds %d bytes", it.Key, len(it.Value))
+		}
+		events, err := DecodeBatch(it.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(events)
+	}
+	if total != 300 {
+		t.Fatalf("%d events stored, want 300", total)
 	}
 }
