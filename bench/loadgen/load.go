@@ -258,7 +258,7 @@ func newWorker(id int, opts LoadOptions) (*worker, error) {
 			IsTLS:                         u.Scheme == "https",
 			MaxConns:                      1,
 			ReadBufferSize:                64 << 10, // a JWKS in one read(2)
-			MaxIdemponentCallAttempts:     1, // count failures, never retry them away
+			MaxIdemponentCallAttempts:     1,        // count failures, never retry them away
 			ReadTimeout:                   opts.Timeout,
 			WriteTimeout:                  opts.Timeout,
 			MaxIdleConnDuration:           time.Minute,
