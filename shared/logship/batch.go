@@ -27,6 +27,11 @@ const batchFormat byte = 1
 // cannot make a reader allocate without limit.
 const maxBatchBytes = 64 << 20
 
+// maxShipBytes bounds the events (their JSON) one transaction ships, so a
+// stored batch stays far below the store's value limit even when the
+// events do not compress (16 KiB of random user agent each).
+const maxShipBytes = 4 << 20
+
 var (
 	zstdOnce sync.Once
 	zenc     *zstd.Encoder

@@ -301,8 +301,8 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	size := 0
 	for seq := first; seq < s.tail && len(batch) < s.cfg.BatchSize; seq++ {
 		e := s.ring[seq%uint64(len(s.ring))]
-		if size += len(e.value); size > maxBatchBytes/16 && len(batch) > 0 {
-			break // keeps the stored value far below the store's limit, compressible or not
+		if size += len(e.value); size > maxShipBytes && len(batch) > 0 {
+			break
 		}
 		batch = append(batch, e)
 	}

@@ -428,7 +428,7 @@ func TestBatchesAreBoundedBySize(t *testing.T) {
 	}
 	total := 0
 	for _, it := range items {
-		if len(it.Value) > maxBatchBytes/8 {
+		if len(it.Value) > 2*maxShipBytes {
 			t.Errorf("batch %s holds %d bytes", it.Key, len(it.Value))
 		}
 		events, err := DecodeBatch(it.Value)
