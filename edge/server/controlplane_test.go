@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/servetest"
 )
 
 // echoed is what the control plane's /echo/ route saw.
@@ -106,21 +107,7 @@ var bigBody = bytes.Repeat([]byte("0123456789abcdef"), 128<<10) // 2 MiB
 // serveControl runs ctl on 127.0.0.1:0 and returns its base URL.
 func serveControl(t *testing.T, ctl *upstream) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- ctl.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = ctl.Shutdown(ctx)
-		if err := <-served; err != nil {
-			t.Errorf("control Serve: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return servetest.Serve(t, ctl, servetest.Listen(t))
 }
 
 // modes returns an edge config per proxy mode, each with its own control

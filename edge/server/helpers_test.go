@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/authok-edge/authok/edge/server"
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
+	"github.com/authok-edge/authok/shared/servetest"
 )
 
 type edgeFixture struct {
@@ -47,23 +47,8 @@ func startEdge(t *testing.T, cfg server.Config, mount func(*server.Server)) *edg
 	if mount != nil {
 		mount(srv)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("edge Shutdown: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("edge Serve returned %v after Shutdown, want nil", err)
-		}
-	})
-	return &edgeFixture{srv: srv, url: "http://" + ln.Addr().String(), reg: reg, checker: checker}
+	url := servetest.Serve(t, srv, servetest.Listen(t))
+	return &edgeFixture{srv: srv, url: url, reg: reg, checker: checker}
 }
 
 type response struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/authok-edge/authok/edge/server"
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
+	"github.com/authok-edge/authok/shared/servetest"
 )
 
 // A control plane that answers 204 to everything: these tests are about the
@@ -330,15 +331,10 @@ func TestResponseLeavesInOneWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Handle("GET", "/big", func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(body) })
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := &countingListener{Listener: inner}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	ln := &countingListener{Listener: servetest.Listen(t)}
+	url := servetest.Serve(t, s, ln)
 
-	resp, err := http.Get("http://" + inner.Addr().String() + "/big")
+	resp, err := http.Get(url + "/big")
 	if err != nil {
 		t.Fatal(err)
 	}
