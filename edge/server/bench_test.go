@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/servetest"
 )
 
 // BenchmarkEdgeHealthz measures /healthz through the whole edge stack:
@@ -75,13 +76,7 @@ func BenchmarkEdgeProxyInProcess(b *testing.B) {
 // control plane listening on 127.0.0.1 (a production edge).
 func BenchmarkEdgeProxyRemote(b *testing.B) {
 	ctl := usersUpstream()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = ctl.Serve(ln) }()
-	b.Cleanup(func() { _ = ctl.Shutdown(b.Context()) })
-	h := newBenchEdge(b, server.Config{ControlURLs: []string{"http://" + ln.Addr().String()}}, nil)
+	h := newBenchEdge(b, server.Config{ControlURLs: []string{servetest.Serve(b, ctl, servetest.Listen(b))}}, nil)
 	body := []byte(`{"email":"a@example.com","connection":"database"}`)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
