@@ -240,6 +240,7 @@ var ErrUnknownMember = errors.New("store: not a member")
 // Members lists the cluster's servers with each one's own report of its
 // state, fetched concurrently with a short timeout.
 func (n *Node) Members(ctx context.Context) ([]Member, error) {
+	n.catchUpWithLeader(ctx)
 	f := n.raft.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("store: read configuration: %w", err)
@@ -282,6 +283,24 @@ func (n *Node) Members(ctx context.Context) ([]Member, error) {
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].NodeID < out[j].NodeID })
 	return out, nil
+}
+
+// catchUpWithLeader waits, briefly and best effort, until this node has
+// applied what the leader has. A follower takes a new server into its Raft
+// configuration as soon as the entry is appended, before it applies the
+// member record the leader writes next; without this a listing made just
+// after a join would report the newcomer as having no HTTP URL.
+func (n *Node) catchUpWithLeader(ctx context.Context) {
+	url, err := n.leaderURL()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var st Status
+	if n.call(ctx, http.MethodGet, url+"/internal/v1/status", nil, &st) == nil {
+		_ = n.WaitApplied(ctx, st.AppliedIndex)
+	}
 }
 
 // call makes a signed internal request and decodes a JSON answer.

@@ -88,7 +88,25 @@ func NewCluster(tb testing.TB, voters, edges int, opts ClusterOptions) *Cluster 
 		}
 		c.AddMember(id, i < voters)
 	}
+	c.settle()
 	return c
+}
+
+// settle waits until every running member has applied everything the
+// leader has: a member that joined early may otherwise hold a later
+// member in its Raft configuration (taken as soon as it is appended)
+// before it applies that member's record.
+func (c *Cluster) settle() {
+	c.tb.Helper()
+	index := c.Leader().Node.Status().AppliedIndex
+	for _, m := range c.Running() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := m.Node.WaitApplied(ctx, index)
+		cancel()
+		if err != nil {
+			c.tb.Fatalf("%s did not apply index %d: %v", m.ID, index, err)
+		}
+	}
 }
 
 // AddMember starts a new node and joins it through the first member.
