@@ -248,8 +248,9 @@ func runNode(cfg *nodeConfig, env *environment) error {
 				bootErr <- err
 				return
 			}
-			bootstrapping.Set(nil)
+			// Credentials first: whoever waits for /readyz may read them next.
 			reportBootstrap(env, logger, cfg, res)
+			bootstrapping.Set(nil)
 		}()
 	}
 
