@@ -288,6 +288,7 @@ func TestKeyRotationWhileIssuing(t *testing.T) {
 	var (
 		issued   sync.Map // token -> struct{}
 		failures atomic.Int64
+		count    atomic.Int64
 		wg       sync.WaitGroup
 	)
 	stop := make(chan struct{})
@@ -308,12 +309,17 @@ func TestKeyRotationWhileIssuing(t *testing.T) {
 					return
 				}
 				issued.Store(out["access_token"].(string), struct{}{})
+				count.Add(1)
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Counts, not sleeps: a slow machine still issues with both keys.
+	atLeast := func(n int64) func() (bool, string) {
+		return func() (bool, string) { return count.Load() >= n, fmt.Sprintf("%d tokens issued", count.Load()) }
+	}
+	eventually(t, atLeast(10))
 	m.do("POST", "/keys/signing/rotate", nil, 201, nil)
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, atLeast(count.Load()+10))
 	close(stop)
 	wg.Wait()
 	if failures.Load() > 0 {

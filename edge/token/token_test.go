@@ -524,7 +524,10 @@ func TestConcurrentIssuanceWhileRotating(t *testing.T) {
 		issued  []string
 		stop    atomic.Bool
 		rotated atomic.Bool
+		// Tokens issued before the rotation started and after it returned.
+		early, late atomic.Int64
 	)
+	defer stop.Store(true)
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func() {
@@ -549,15 +552,21 @@ func TestConcurrentIssuanceWhileRotating(t *testing.T) {
 				mu.Lock()
 				issued = append(issued, body.AccessToken)
 				mu.Unlock()
+				if wasRotated {
+					late.Add(1)
+				} else {
+					early.Add(1)
+				}
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Counts, not sleeps: a slow machine still issues with both keys.
+	waitFor(t, func() bool { return early.Load() >= 16 })
 	if _, err := e.keys.Rotate(ctx, tenantName); err != nil {
 		t.Fatal(err)
 	}
 	rotated.Store(true)
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, func() bool { return late.Load() >= 16 })
 	stop.Store(true)
 	wg.Wait()
 	kids := map[string]bool{}
@@ -571,6 +580,16 @@ func TestConcurrentIssuanceWhileRotating(t *testing.T) {
 	}
 	if len(issued) < 8 || len(kids) != 2 {
 		t.Fatalf("%d tokens signed by %d keys, want both the retired and the new key", len(issued), len(kids))
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 30 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 30s")
+		}
 	}
 }
 
