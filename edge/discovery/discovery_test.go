@@ -17,7 +17,7 @@ import (
 	"github.com/authok-edge/authok/shared/keys"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
-	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/store/storetest"
 )
 
 type fixture struct {
@@ -28,11 +28,7 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	st, err := store.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Local(t)
 	box, _ := secretbox.GenerateKey(nil)
 	r, err := repo.New(st, box)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
 	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/store/storetest"
 	"github.com/authok-edge/authok/shared/tokens"
 )
 
@@ -29,11 +30,7 @@ var ctx = context.Background()
 
 func setup(t *testing.T) (*store.Local, secretbox.Key) {
 	t.Helper()
-	st, err := store.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Local(t)
 	box, err := secretbox.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

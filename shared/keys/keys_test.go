@@ -32,6 +32,7 @@ import (
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
 	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/store/storetest"
 	"github.com/authok-edge/authok/shared/tokens"
 )
 
@@ -72,11 +73,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...Option) fixture {
 	t.Helper()
-	st, err := store.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Local(t)
 	box, err := secretbox.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -945,12 +942,7 @@ func TestSignerHotPathAllocations(t *testing.T) {
 }
 
 func TestBadConstruction(t *testing.T) {
-	st, err := store.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	m := New(st, secretbox.Key{})
+	m := New(storetest.Local(t), secretbox.Key{})
 	defer m.Close()
 	if err := m.Ensure(ctx, tenant); err == nil {
 		t.Fatal("zero master key accepted")

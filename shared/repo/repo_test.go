@@ -16,6 +16,7 @@ import (
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/secretbox"
 	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/store/storetest"
 )
 
 type fixture struct {
@@ -26,11 +27,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...Option) fixture {
 	t.Helper()
-	st, err := store.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Local(t)
 	box, err := secretbox.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

@@ -464,3 +464,15 @@ func testReturnedBytesAreCopies(t *testing.T, s store.Store, _ *Clock) {
 		t.Fatalf("stored value aliased a caller's slice: %q", it.Value)
 	}
 }
+
+// Local opens a single-node store in a fresh temporary folder; it is closed
+// when the test ends.
+func Local(tb testing.TB) *store.Local {
+	tb.Helper()
+	st, err := store.OpenLocal(tb.TempDir())
+	if err != nil {
+		tb.Fatalf("open local store: %v", err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
