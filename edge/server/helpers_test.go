@@ -105,24 +105,11 @@ func do(t *testing.T, base string, rq request) response {
 // counters reads authok_http_requests_total, keyed "server route method status".
 func counters(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
+	requests, _, err := httpmetrics.Counts(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() != httpmetrics.RequestsTotalName {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			l := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				l[lp.GetName()] = lp.GetValue()
-			}
-			out[l["server"]+" "+l["route"]+" "+l["method"]+" "+l["status"]] = m.GetCounter().GetValue()
-		}
-	}
-	return out
+	return requests
 }
 
 // apiError is the §A.4 error body.

@@ -232,3 +232,29 @@ func methodIndex(method string) int {
 		return 0
 	}
 }
+
+// Counts reads back what reg holds: requests served, keyed
+// "server route method status", and duration samples, keyed
+// "server route method". For tests and diagnostics, not the request path.
+func Counts(reg prometheus.Gatherer) (requests map[string]float64, samples map[string]uint64, err error) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil, nil, fmt.Errorf("httpmetrics: gather: %w", err)
+	}
+	requests, samples = map[string]float64{}, map[string]uint64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			l := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				l[lp.GetName()] = lp.GetValue()
+			}
+			switch mf.GetName() {
+			case RequestsTotalName:
+				requests[l["server"]+" "+l["route"]+" "+l["method"]+" "+l["status"]] = m.GetCounter().GetValue()
+			case RequestDurationName:
+				samples[l["server"]+" "+l["route"]+" "+l["method"]] = m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return requests, samples, nil
+}

@@ -1,13 +1,11 @@
 package httpmetrics_test
 
 import (
-	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/authok-edge/authok/shared/httpmetrics"
 )
@@ -203,36 +201,14 @@ func BenchmarkObserve(b *testing.B) {
 	})
 }
 
-// gather returns the request counters and histogram sample counts in reg,
-// keyed by their label values joined with spaces.
+// gather returns the request counters and histogram sample counts in reg.
 func gather(t *testing.T, reg prometheus.Gatherer) (map[string]float64, map[string]uint64) {
 	t.Helper()
-	mfs, err := reg.Gather()
+	counters, samples, err := httpmetrics.Counts(reg)
 	if err != nil {
-		t.Fatalf("Gather: %v", err)
-	}
-	counters := map[string]float64{}
-	samples := map[string]uint64{}
-	for _, mf := range mfs {
-		for _, mt := range mf.GetMetric() {
-			l := labels(mt)
-			switch mf.GetName() {
-			case httpmetrics.RequestsTotalName:
-				counters[fmt.Sprintf("%s %s %s %s", l["server"], l["route"], l["method"], l["status"])] = mt.GetCounter().GetValue()
-			case httpmetrics.RequestDurationName:
-				samples[fmt.Sprintf("%s %s %s", l["server"], l["route"], l["method"])] = mt.GetHistogram().GetSampleCount()
-			}
-		}
+		t.Fatal(err)
 	}
 	return counters, samples
-}
-
-func labels(m *dto.Metric) map[string]string {
-	out := map[string]string{}
-	for _, lp := range m.GetLabel() {
-		out[lp.GetName()] = lp.GetValue()
-	}
-	return out
 }
 
 func assertEqualMaps[V comparable](t *testing.T, what string, got, want map[string]V) {
