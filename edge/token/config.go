@@ -1,6 +1,7 @@
 package token
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -111,20 +112,10 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if c.MaxAssertionLifetime == 0 {
-		c.MaxAssertionLifetime = DefaultMaxAssertionLifetime
-	}
-	if c.ClockSkew == 0 {
-		c.ClockSkew = DefaultClockSkew
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.Realm == "" {
-		c.Realm = DefaultRealm
-	}
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes)
+	c.MaxAssertionLifetime = cmp.Or(c.MaxAssertionLifetime, DefaultMaxAssertionLifetime)
+	c.ClockSkew = cmp.Or(c.ClockSkew, DefaultClockSkew)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
+	c.Realm = cmp.Or(c.Realm, DefaultRealm)
 	return c
 }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"errors"
 	"time"
 
@@ -54,12 +55,8 @@ func (o Options) Validate() error {
 }
 
 func (o Options) withDefaults() Options {
-	if o.MaxCost == 0 {
-		o.MaxCost = DefaultMaxCost
-	}
-	if o.NumCounters == 0 {
-		o.NumCounters = 10 * o.MaxCost
-	}
+	o.MaxCost = cmp.Or(o.MaxCost, DefaultMaxCost)
+	o.NumCounters = cmp.Or(o.NumCounters, 10*o.MaxCost)
 	if o.Cost == nil {
 		o.Cost = func(store.Item) int64 { return 1 }
 	}

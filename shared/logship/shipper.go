@@ -1,6 +1,7 @@
 package logship
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -81,22 +82,12 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Capacity == 0 {
-		c.Capacity = DefaultCapacity
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = DefaultBatchSize
-	}
+	c.Capacity = cmp.Or(c.Capacity, DefaultCapacity)
+	c.BatchSize = cmp.Or(c.BatchSize, DefaultBatchSize)
 	c.BatchSize = min(c.BatchSize, c.Capacity)
-	if c.FlushInterval == 0 {
-		c.FlushInterval = DefaultFlushInterval
-	}
-	if c.Retention == 0 {
-		c.Retention = DefaultRetention
-	}
-	if c.ApplyTimeout == 0 {
-		c.ApplyTimeout = DefaultApplyTimeout
-	}
+	c.FlushInterval = cmp.Or(c.FlushInterval, DefaultFlushInterval)
+	c.Retention = cmp.Or(c.Retention, DefaultRetention)
+	c.ApplyTimeout = cmp.Or(c.ApplyTimeout, DefaultApplyTimeout)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
