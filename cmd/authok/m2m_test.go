@@ -137,12 +137,8 @@ func verifyWithDiscovery(t *testing.T, issuer, audience, token string, algs ...s
 }
 
 func TestDevIssuesTokensGoOIDCVerifies(t *testing.T) {
-	dataDir := filepath.Join(t.TempDir(), "data")
-	addr := freePort(t)
-	base := "http://" + addr
-	p := start(t, nil, "dev", "--data-dir", dataDir, "--listen", addr)
-	waitReady(t, p, base)
-	creds := readCredentials(t, dataDir)
+	dev := startDev(t)
+	p, base, creds := dev.p, dev.base, dev.creds
 	m := newMgmt(t, base, creds)
 
 	for _, alg := range []string{"RS256", "PS256", "ES256", "EdDSA"} {
@@ -276,12 +272,8 @@ func eventually(t *testing.T, cond func() (bool, string)) {
 // Rotating keys while tokens are being issued: no request fails, and
 // tokens issued before a rotation still verify after it.
 func TestKeyRotationWhileIssuing(t *testing.T) {
-	dataDir := t.TempDir()
-	addr := freePort(t)
-	base := "http://" + addr
-	p := start(t, nil, "dev", "--data-dir", dataDir, "--listen", addr)
-	waitReady(t, p, base)
-	creds := readCredentials(t, dataDir)
+	dev := startDev(t)
+	p, base, creds := dev.p, dev.base, dev.creds
 	m := newMgmt(t, base, creds)
 	mc := setupMachine(m, "RS256")
 

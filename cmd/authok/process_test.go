@@ -190,13 +190,28 @@ func readCredentials(t *testing.T, dataDir string) credentials {
 	return c
 }
 
+// devServer is a ready `authok dev` on a free loopback port.
+type devServer struct {
+	p                   *proc
+	addr, base, dataDir string
+	creds               credentials // from its bootstrap.json
+}
+
+// startDev starts `authok dev` with a new data dir (under one that does
+// not exist yet, which dev must create) and waits until it is ready.
+func startDev(t *testing.T) devServer {
+	t.Helper()
+	d := devServer{dataDir: filepath.Join(t.TempDir(), "data"), addr: freePort(t)}
+	d.base = "http://" + d.addr
+	d.p = start(t, nil, "dev", "--data-dir", d.dataDir, "--listen", d.addr)
+	waitReady(t, d.p, d.base)
+	d.creds = readCredentials(t, d.dataDir)
+	return d
+}
+
 func TestDevStartsBootstrapsAndRestartsWithItsData(t *testing.T) {
-	dataDir := filepath.Join(t.TempDir(), "data")
-	addr := freePort(t)
-	base := "http://" + addr
-	p := start(t, nil, "dev", "--data-dir", dataDir, "--listen", addr)
-	waitReady(t, p, base)
-	creds := readCredentials(t, dataDir)
+	dev := startDev(t)
+	p, addr, base, dataDir, creds := dev.p, dev.addr, dev.base, dev.dataDir, dev.creds
 	if creds.Issuer != base+"/" {
 		t.Fatalf("issuer %q, want %s/", creds.Issuer, base)
 	}
