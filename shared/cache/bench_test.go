@@ -1,34 +1,12 @@
 package cache
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/store/storetest"
 )
-
-// benchClient is shaped like what the token endpoint reads: a client with
-// a handful of fields, stored as JSON.
-type benchClient struct {
-	ID           string   `json:"client_id"`
-	Name         string   `json:"name"`
-	SecretHash   string   `json:"client_secret"`
-	GrantTypes   []string `json:"grant_types"`
-	Callbacks    []string `json:"callbacks"`
-	TokenTTL     int      `json:"token_lifetime"`
-	IsFirstParty bool     `json:"is_first_party"`
-	Version      uint64   `json:"-"`
-}
-
-func decodeClient(it store.Item) (*benchClient, error) {
-	var c benchClient
-	if err := json.Unmarshal(it.Value, &c); err != nil {
-		return nil, err
-	}
-	c.Version = it.Version
-	return &c, nil
-}
 
 const benchKeys = 1024
 
@@ -39,20 +17,15 @@ func benchStore(b *testing.B) (*store.Local, [][]byte) {
 	var ops []store.Op
 	for i := range keys {
 		keys[i] = fmt.Appendf(nil, "t/acme/client/%04d", i)
-		v, _ := json.Marshal(benchClient{
-			ID: fmt.Sprintf("client%04d", i), Name: "Example app", SecretHash: "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0",
-			GrantTypes: []string{"client_credentials", "refresh_token"}, Callbacks: []string{"https://app.example.com/cb"},
-			TokenTTL: 86400,
-		})
-		ops = append(ops, store.Put(keys[i], v))
+		ops = append(ops, store.Put(keys[i], storetest.BenchValue(i)))
 	}
 	apply(b, st, ops...)
 	return st, keys
 }
 
-func benchCache(b *testing.B, st *store.Local, keys [][]byte) *Cache[*benchClient] {
+func benchCache(b *testing.B, st *store.Local, keys [][]byte) *Cache[*storetest.BenchClient] {
 	b.Helper()
-	c, err := New(st, decodeClient, Options{Name: "bench"})
+	c, err := New(st, storetest.DecodeBenchClient, Options{Name: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -105,7 +78,7 @@ func BenchmarkStoreGetUncached(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := decodeClient(it); err != nil {
+		if _, err := storetest.DecodeBenchClient(it); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -123,7 +96,7 @@ func BenchmarkStoreGetUncachedParallel(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := decodeClient(it); err != nil {
+			if _, err := storetest.DecodeBenchClient(it); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -28,7 +28,7 @@ func TestEdgeCacheNeverStaleAfterApplyIndexPassesWrite(t *testing.T) {
 	if err := edge.WaitApplied(ctx, first.Index); err != nil {
 		t.Fatal(err)
 	}
-	ec, err := New(edge, decodeClient, Options{Name: "edge"})
+	ec, err := New(edge, storetest.DecodeBenchClient, Options{Name: "edge"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,30 +43,6 @@ func reportLatency(b *testing.B, ds []time.Duration, prefix, unit string) {
 	b.ReportMetric(float64(percentile(ds, 99))/scale, prefix+"p99-"+unit)
 }
 
-// benchClient is shaped like what the token endpoint reads; benchValue
-// encodes one as JSON (about 250 bytes).
-type benchClient struct {
-	ID           string   `json:"client_id"`
-	Name         string   `json:"name"`
-	SecretHash   string   `json:"client_secret"`
-	GrantTypes   []string `json:"grant_types"`
-	Callbacks    []string `json:"callbacks"`
-	TokenTTL     int      `json:"token_lifetime"`
-	IsFirstParty bool     `json:"is_first_party"`
-}
-
-func benchValue(i int) []byte {
-	v, err := json.Marshal(benchClient{
-		ID: fmt.Sprintf("client%04d", i), Name: "Example app", SecretHash: "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0",
-		GrantTypes: []string{"client_credentials", "refresh_token"}, Callbacks: []string{"https://app.example.com/cb"},
-		TokenTTL: 86400,
-	})
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 const benchKeySpace = 4096
 
 func benchKey(prefix string, i int) []byte {
@@ -102,7 +77,7 @@ func BenchmarkApplySingleKey(b *testing.B) {
 		clusters[batched] = c
 		return c
 	}
-	value := benchValue(0)
+	value := storetest.BenchValue(0)
 
 	b.Run("serial", func(b *testing.B) {
 		leader := cluster(false).Leader().Node
@@ -176,7 +151,7 @@ func BenchmarkEdgeVisibility(b *testing.B) {
 		}
 	})()
 
-	value := benchValue(0)
+	value := storetest.BenchValue(0)
 	lat := make([]time.Duration, 0, 1024)
 	early := 0
 	i := 0
@@ -231,7 +206,7 @@ func BenchmarkFailover(b *testing.B) {
 }
 
 func benchFailover(b *testing.B, c *storetest.Cluster, perAttempt time.Duration) {
-	value := benchValue(0)
+	value := storetest.BenchValue(0)
 	var (
 		failovers, elections, lags []time.Duration
 		attempts                   int
@@ -322,7 +297,7 @@ func readCluster(b *testing.B) (*store.Node, [][]byte) {
 	var ops []store.Op
 	for i := range keys {
 		keys[i] = fmt.Appendf(nil, "t/acme/client/%04d", i)
-		ops = append(ops, store.Put(keys[i], benchValue(i)))
+		ops = append(ops, store.Put(keys[i], storetest.BenchValue(i)))
 	}
 	res := applyOnce(b, c.Leader().Node, store.Txn{Ops: ops})
 	edge := c.Edges()[0].Node
@@ -332,14 +307,6 @@ func readCluster(b *testing.B) (*store.Node, [][]byte) {
 		b.Fatal(err)
 	}
 	return edge, keys
-}
-
-func decodeClient(it store.Item) (*benchClient, error) {
-	var c benchClient
-	if err := json.Unmarshal(it.Value, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
 }
 
 // BenchmarkNodeGet reads an edge's Pebble directly: raw is Get alone,
@@ -360,7 +327,7 @@ func BenchmarkNodeGet(b *testing.B) {
 					b.Fatal(err)
 				}
 				if decode {
-					if _, err := decodeClient(it); err != nil {
+					if _, err := storetest.DecodeBenchClient(it); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -374,7 +341,7 @@ func BenchmarkNodeGet(b *testing.B) {
 // edge node, after warming it (every read is a hit).
 func BenchmarkNodeCachedGet(b *testing.B) {
 	node, keys := readCluster(b)
-	c, err := cache.New(node, decodeClient, cache.Options{Name: "bench"})
+	c, err := cache.New(node, storetest.DecodeBenchClient, cache.Options{Name: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
