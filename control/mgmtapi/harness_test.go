@@ -19,6 +19,7 @@ import (
 	"github.com/authok-edge/authok/control/mgmtapi"
 	"github.com/authok-edge/authok/control/server"
 	"github.com/authok-edge/authok/shared/bootstrap"
+	"github.com/authok-edge/authok/shared/errorbody"
 	"github.com/authok-edge/authok/shared/keys"
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
@@ -368,18 +369,9 @@ func (e *env) do(t testing.TB, r req) response {
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
-// apiError is the A.4 body.
-type apiError struct {
-	StatusCode       int    `json:"statusCode"`
-	Error            string `json:"error"`
-	Message          string `json:"message"`
-	ErrorCode        string `json:"errorCode"`
-	ErrorDescription string `json:"error_description"`
-}
-
 // wantError checks r is an A.4 error with status and errorCode, and that
 // its message contains each of msgs.
-func wantError(t testing.TB, r response, status int, code string, msgs ...string) apiError {
+func wantError(t testing.TB, r response, status int, code string, msgs ...string) errorbody.Body {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
@@ -387,7 +379,7 @@ func wantError(t testing.TB, r response, status int, code string, msgs ...string
 	if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Fatalf("Content-Type = %q", ct)
 	}
-	var e apiError
+	var e errorbody.Body
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {

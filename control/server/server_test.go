@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authok-edge/authok/control/server"
+	"github.com/authok-edge/authok/shared/errorbody"
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
 	"github.com/authok-edge/authok/shared/servetest"
@@ -76,15 +77,6 @@ func do(t *testing.T, method, url string, body io.Reader, header http.Header) re
 		t.Fatalf("%s %s: read body: %v", method, url, err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
-}
-
-// apiError is the Management API error body of API.md §A.4.
-type apiError struct {
-	StatusCode       int    `json:"statusCode"`
-	Error            string `json:"error"`
-	Message          string `json:"message"`
-	ErrorCode        string `json:"errorCode"`
-	ErrorDescription string `json:"error_description"`
 }
 
 func TestHealthAndMetricsEndpoints(t *testing.T) {
@@ -165,17 +157,17 @@ func TestUnmatchedRequestsGetJSONErrors(t *testing.T) {
 	})
 	tests := []struct {
 		name, method, path string
-		want               apiError
+		want               errorbody.Body
 		wantAllow          string
 	}{
 		{name: "unknown path", method: "GET", path: "/no/such/thing",
-			want: apiError{404, "Not Found", "Not Found", "not_found", "Not Found"}},
+			want: errorbody.New(404, "not_found", "Not Found")},
 		{name: "unknown path POST", method: "POST", path: "/api/v1/nope",
-			want: apiError{404, "Not Found", "Not Found", "not_found", "Not Found"}},
+			want: errorbody.New(404, "not_found", "Not Found")},
 		{name: "known path, wrong method", method: "DELETE", path: "/healthz",
-			want: apiError{405, "Method Not Allowed", "Method Not Allowed", "method_not_allowed", "Method Not Allowed"}, wantAllow: "GET, HEAD"},
+			want: errorbody.New(405, "method_not_allowed", "Method Not Allowed"), wantAllow: "GET, HEAD"},
 		{name: "route's own 404 passes through", method: "GET", path: "/api/v1/users/authok%7C123",
-			want: apiError{StatusCode: 404, Error: "Not Found", Message: "The user does not exist.", ErrorCode: "inexistent_user"}},
+			want: errorbody.Body{StatusCode: 404, Error: "Not Found", Message: "The user does not exist.", ErrorCode: "inexistent_user"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,7 +178,7 @@ func TestUnmatchedRequestsGetJSONErrors(t *testing.T) {
 			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type = %q, want JSON", ct)
 			}
-			var got apiError
+			var got errorbody.Body
 			if err := json.Unmarshal([]byte(r.body), &got); err != nil {
 				t.Fatalf("body %q: %v", r.body, err)
 			}
@@ -264,7 +256,7 @@ func TestBodyLimit(t *testing.T) {
 	}
 	t.Run("declared too large has a JSON body", func(t *testing.T) {
 		r := do(t, "POST", f.url+"/echo", bytes.NewReader(make([]byte, limit+1)), nil)
-		var got apiError
+		var got errorbody.Body
 		if err := json.Unmarshal([]byte(r.body), &got); err != nil || got.StatusCode != 413 || got.ErrorCode != "request_entity_too_large" {
 			t.Fatalf("body %q (%v)", r.body, err)
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/errorbody"
 	"github.com/authok-edge/authok/shared/servetest"
 )
 
@@ -303,7 +304,7 @@ func TestProxyControlPlaneDown(t *testing.T) {
 			if ct := r.header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 				t.Errorf("Content-Type = %q", ct)
 			}
-			var e apiError
+			var e errorbody.Body
 			if err := json.Unmarshal([]byte(r.body), &e); err != nil || e.ErrorCode != tt.wantCode || e.StatusCode != tt.wantStatus {
 				t.Fatalf("body %q (%v), want errorCode %q", r.body, err, tt.wantCode)
 			}

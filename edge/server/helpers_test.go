@@ -112,15 +112,6 @@ func counters(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 	return requests
 }
 
-// apiError is the §A.4 error body.
-type apiError struct {
-	StatusCode       int    `json:"statusCode"`
-	Error            string `json:"error"`
-	Message          string `json:"message"`
-	ErrorCode        string `json:"errorCode"`
-	ErrorDescription string `json:"error_description"`
-}
-
 // deadURL is a base URL nothing listens on.
 func deadURL(t *testing.T) string {
 	t.Helper()

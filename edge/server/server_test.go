@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/errorbody"
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
 	"github.com/authok-edge/authok/shared/servetest"
@@ -122,7 +123,7 @@ func TestEdgeRouting(t *testing.T) {
 				t.Errorf("%s = %q, want %q", tt.wantHeader[0], r.header.Get(tt.wantHeader[0]), tt.wantHeader[1])
 			}
 			if r.status >= 400 {
-				var e apiError
+				var e errorbody.Body
 				if err := json.Unmarshal([]byte(r.body), &e); err != nil || e.StatusCode != r.status {
 					t.Errorf("error body %q is not a §A.4 body for %d (%v)", r.body, r.status, err)
 				}
@@ -157,7 +158,7 @@ func TestEdgeRequestLimits(t *testing.T) {
 			if tt.wantCode == "" {
 				return
 			}
-			var e apiError
+			var e errorbody.Body
 			if err := json.Unmarshal([]byte(r.body), &e); err != nil || e.ErrorCode != tt.wantCode || e.StatusCode != tt.wantStatus {
 				t.Fatalf("body %q (%v), want errorCode %q", r.body, err, tt.wantCode)
 			}

@@ -1,10 +1,11 @@
 package apierror
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/authok-edge/authok/shared/errorbody"
 )
 
 // Stable errorCode values used by the HTTP skeleton. Feature packages add
@@ -35,15 +36,6 @@ func (e *Error) Error() string {
 	return "apierror: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
 }
 
-// body is the wire shape of API.md §A.4.
-type body struct {
-	StatusCode       int    `json:"statusCode"`
-	Error            string `json:"error"`
-	Message          string `json:"message"`
-	ErrorCode        string `json:"errorCode,omitempty"`
-	ErrorDescription string `json:"error_description,omitempty"`
-}
-
 // Write renders err on w. An *Error anywhere in err's chain is written as
 // is; any other error becomes a 500 with a generic message (the caller logs
 // the cause; it never reaches the body).
@@ -59,21 +51,7 @@ func Write(w http.ResponseWriter, err error) {
 // message. It sets Content-Type and Cache-Control and leaves other headers
 // (Allow, X-RateLimit-*) to the caller.
 func WriteStatus(w http.ResponseWriter, status int, code, message string) {
-	reason := http.StatusText(status)
-	if reason == "" {
-		reason = "Status " + strconv.Itoa(status)
-	}
-	b, err := json.Marshal(body{
-		StatusCode:       status,
-		Error:            reason,
-		Message:          message,
-		ErrorCode:        code,
-		ErrorDescription: message,
-	})
-	if err != nil { // unreachable: every field is a string or an int
-		b = []byte(`{"statusCode":500,"error":"Internal Server Error"}`)
-		status = http.StatusInternalServerError
-	}
+	b := errorbody.JSON(status, code, message)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -1,11 +1,11 @@
 package errbody
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/authok-edge/authok/shared/errorbody"
 )
 
 // Body is a pre-rendered error response. Safe for concurrent use.
@@ -17,21 +17,7 @@ type Body struct {
 // New renders the §A.4 body for status, errorCode code and message. Call
 // it at package initialisation, never per request.
 func New(status int, code, message string) *Body {
-	reason := http.StatusText(status)
-	if reason == "" {
-		reason = "Status " + strconv.Itoa(status)
-	}
-	b, err := json.Marshal(struct {
-		StatusCode       int    `json:"statusCode"`
-		Error            string `json:"error"`
-		Message          string `json:"message"`
-		ErrorCode        string `json:"errorCode"`
-		ErrorDescription string `json:"error_description"`
-	}{status, reason, message, code, message})
-	if err != nil {
-		panic("errbody: " + err.Error()) // unreachable: strings and an int
-	}
-	return &Body{status: status, json: b}
+	return &Body{status: status, json: errorbody.JSON(status, code, message)}
 }
 
 // Status is the body's HTTP status code.
