@@ -24,6 +24,7 @@ import (
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
+	"github.com/authok-edge/authok/shared/servetest"
 	"github.com/authok-edge/authok/shared/store"
 	"github.com/authok-edge/authok/shared/tokens"
 )
@@ -357,16 +358,8 @@ func (e *env) do(t testing.TB, r req) response {
 	if c == nil {
 		c = httpClient
 	}
-	resp, err := c.Do(hr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	resp := servetest.Do(t, c, hr)
+	return response{status: resp.Status, header: resp.Header, body: resp.Body}
 }
 
 // wantError checks r is an A.4 error with status and errorCode, and that

@@ -67,16 +67,8 @@ func do(t *testing.T, method, url string, body io.Reader, header http.Header) re
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, url, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	resp := servetest.Do(t, nil, req)
+	return response{status: resp.Status, header: resp.Header, body: string(resp.Body)}
 }
 
 func TestHealthAndMetricsEndpoints(t *testing.T) {

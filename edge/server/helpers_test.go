@@ -90,16 +90,8 @@ func do(t *testing.T, base string, rq request) response {
 	if rq.host != "" {
 		req.Host = rq.host
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, rq.path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, rq.path, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	resp := servetest.Do(t, client, req)
+	return response{status: resp.Status, header: resp.Header, body: string(resp.Body)}
 }
 
 // counters reads authok_http_requests_total, keyed "server route method status".

@@ -4,7 +4,9 @@ package servetest
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -42,4 +44,30 @@ func Serve(t testing.TB, srv Server, ln net.Listener) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// Response is a whole HTTP response, its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Do sends req with client (http.DefaultClient when nil), reads the whole
+// answer and closes it; a transport error fails the test.
+func Do(t testing.TB, client *http.Client, req *http.Request) Response {
+	t.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
