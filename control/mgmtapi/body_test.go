@@ -12,10 +12,11 @@ func TestBadBodies(t *testing.T) {
 	e := sharedEnv(t)
 	c := createClient(t, e, map[string]any{"name": "bodies", "app_type": "non_interactive"})
 	cid := c["client_id"].(string)
-	r := e.do(t, req{method: "POST", path: "/resource-servers", body: map[string]any{"identifier": "urn:bodies", "scopes": []any{map[string]any{"value": "s"}}}})
+	aud := e.unique("urn:bodies")
+	r := e.do(t, req{method: "POST", path: "/resource-servers", body: map[string]any{"identifier": aud, "scopes": []any{map[string]any{"value": "s"}}}})
 	wantStatus(t, r, 201)
 	rsid := r.object(t)["id"].(string)
-	r = e.do(t, req{method: "POST", path: "/client-grants", body: map[string]any{"client_id": cid, "audience": "urn:bodies", "scope": []string{"s"}}})
+	r = e.do(t, req{method: "POST", path: "/client-grants", body: map[string]any{"client_id": cid, "audience": aud, "scope": []string{"s"}}})
 	wantStatus(t, r, 201)
 	gid := r.object(t)["id"].(string)
 

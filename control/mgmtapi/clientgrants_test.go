@@ -8,7 +8,7 @@ import (
 
 func TestClientGrantLifecycle(t *testing.T) {
 	e := sharedEnv(t)
-	const ident = "urn:grants:api"
+	ident := e.unique("urn:grants:api")
 	wantStatus(t, e.do(t, req{method: "POST", path: "/resource-servers", body: map[string]any{
 		"identifier": ident, "scopes": []any{map[string]any{"value": "a"}, map[string]any{"value": "b"}},
 	}}), 201)

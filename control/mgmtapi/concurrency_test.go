@@ -151,7 +151,7 @@ func TestIfMatch(t *testing.T) {
 	wantError(t, e.do(t, req{method: "POST", path: path + "/rotate-secret", headers: map[string]string{"If-Match": bare}}), 412, "precondition_failed")
 	wantError(t, e.do(t, req{method: "PATCH", path: path, body: map[string]any{}, headers: map[string]string{"If-Match": etag}}), 412, "precondition_failed")
 	// Resource servers and tenant settings honour it as well.
-	r = e.do(t, req{method: "POST", path: "/resource-servers", body: map[string]any{"identifier": "urn:etag"}})
+	r = e.do(t, req{method: "POST", path: "/resource-servers", body: map[string]any{"identifier": e.unique("urn:etag")}})
 	wantStatus(t, r, 201)
 	rsPath := "/resource-servers/" + r.object(t)["id"].(string)
 	old := r.header.Get("ETag")

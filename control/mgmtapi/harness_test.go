@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,6 +122,13 @@ type env struct {
 	box        secretbox.Key
 	api        *mgmtapi.API
 	close      func()
+	names      atomic.Int64 // for unique
+}
+
+// unique returns prefix with a suffix no other call on e returns, so a
+// test on the shared env can run again (-count) without a 409.
+func (e *env) unique(prefix string) string {
+	return prefix + "-" + strconv.FormatInt(e.names.Add(1), 10)
 }
 
 var (
