@@ -19,6 +19,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/authok-edge/authok/shared/servetest"
 )
 
 // The machine-to-machine slice end to end, through the real binary and real
@@ -177,12 +179,12 @@ func TestClusterM2MAtEveryEdge(t *testing.T) {
 	root := t.TempDir()
 	// The public origin, and so the issuer, is the first edge: what a load
 	// balancer in front of the edges would be.
-	edgeAddrs := []string{freePort(t), freePort(t)}
+	edgeAddrs := []string{servetest.FreeAddr(t), servetest.FreeAddr(t)}
 	issuer := "http://" + edgeAddrs[0] + "/"
 	var controls []string
 	for i := 1; i <= 3; i++ {
-		httpAddr := freePort(t)
-		args := []string{"control", "--node-id", fmt.Sprintf("c%d", i), "--raft-addr", freePort(t), "--http-addr", httpAddr,
+		httpAddr := servetest.FreeAddr(t)
+		args := []string{"control", "--node-id", fmt.Sprintf("c%d", i), "--raft-addr", servetest.FreeAddr(t), "--http-addr", httpAddr,
 			"--data-dir", filepath.Join(root, fmt.Sprintf("c%d", i)), "--issuer", issuer}
 		if i == 1 {
 			args = append(args, "--bootstrap")
@@ -196,7 +198,7 @@ func TestClusterM2MAtEveryEdge(t *testing.T) {
 	var edges []string
 	for i := 1; i <= 2; i++ {
 		httpAddr := edgeAddrs[i-1]
-		p := start(t, env, "edge", "--node-id", fmt.Sprintf("e%d", i), "--raft-addr", freePort(t), "--http-addr", httpAddr,
+		p := start(t, env, "edge", "--node-id", fmt.Sprintf("e%d", i), "--raft-addr", servetest.FreeAddr(t), "--http-addr", httpAddr,
 			"--data-dir", filepath.Join(root, fmt.Sprintf("e%d", i)), "--issuer", issuer, "--join", controls[i],
 			"--control-url", strings.Join(controls, ","))
 		waitReady(t, p, "http://"+httpAddr)

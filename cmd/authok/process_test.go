@@ -21,6 +21,7 @@ import (
 
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
+	"github.com/authok-edge/authok/shared/servetest"
 	"github.com/authok-edge/authok/shared/store"
 )
 
@@ -129,16 +130,6 @@ func (p *proc) waitExit(d time.Duration) int {
 	}
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // waitReady polls /readyz until 200.
 func waitReady(t *testing.T, p *proc, base string) {
 	t.Helper()
@@ -201,7 +192,7 @@ type devServer struct {
 // not exist yet, which dev must create) and waits until it is ready.
 func startDev(t *testing.T) devServer {
 	t.Helper()
-	d := devServer{dataDir: filepath.Join(t.TempDir(), "data"), addr: freePort(t)}
+	d := devServer{dataDir: filepath.Join(t.TempDir(), "data"), addr: servetest.FreeAddr(t)}
 	d.base = "http://" + d.addr
 	d.p = start(t, nil, "dev", "--data-dir", d.dataDir, "--listen", d.addr)
 	waitReady(t, d.p, d.base)
@@ -275,7 +266,7 @@ func TestDevStartsBootstrapsAndRestartsWithItsData(t *testing.T) {
 
 func TestDevUsesBootstrapCredentialsFromEnvironment(t *testing.T) {
 	dataDir := t.TempDir()
-	addr := freePort(t)
+	addr := servetest.FreeAddr(t)
 	p := start(t, []string{"AUTHOK_BOOTSTRAP_CLIENT_ID=ci-admin", "AUTHOK_BOOTSTRAP_CLIENT_SECRET=ci-admin-secret-0123456789",
 		"AUTHOK_MASTER_KEY=" + newMasterKey(t)}, "dev", "--data-dir", dataDir, "--listen", addr)
 	waitReady(t, p, "http://"+addr)
@@ -322,11 +313,11 @@ func TestClusterOfProcesses(t *testing.T) {
 	var controls []*node
 	issuer := ""
 	for i := 1; i <= 3; i++ {
-		n := &node{id: fmt.Sprintf("c%d", i), http: freePort(t)}
+		n := &node{id: fmt.Sprintf("c%d", i), http: servetest.FreeAddr(t)}
 		if issuer == "" {
 			issuer = "http://" + n.http + "/"
 		}
-		args := []string{"control", "--node-id", n.id, "--raft-addr", freePort(t), "--http-addr", n.http,
+		args := []string{"control", "--node-id", n.id, "--raft-addr", servetest.FreeAddr(t), "--http-addr", n.http,
 			"--data-dir", filepath.Join(root, n.id), "--issuer", issuer}
 		if i == 1 {
 			args = append(args, "--bootstrap")
@@ -337,8 +328,8 @@ func TestClusterOfProcesses(t *testing.T) {
 		waitReady(t, n.p, "http://"+n.http)
 		controls = append(controls, n)
 	}
-	edgeHTTP := freePort(t)
-	edge := start(t, env, "edge", "--node-id", "e1", "--raft-addr", freePort(t), "--http-addr", edgeHTTP,
+	edgeHTTP := servetest.FreeAddr(t)
+	edge := start(t, env, "edge", "--node-id", "e1", "--raft-addr", servetest.FreeAddr(t), "--http-addr", edgeHTTP,
 		"--data-dir", filepath.Join(root, "e1"), "--issuer", issuer, "--join", "http://"+controls[1].http)
 	waitReady(t, edge, "http://"+edgeHTTP)
 	readCredentials(t, filepath.Join(root, "c1"))

@@ -4,9 +4,14 @@ package servetest
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,6 +30,50 @@ func Listen(t testing.TB) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+// FreeAddr returns a loopback address free at the time of the call, for a
+// server that binds it itself later: a child process, or a node restarted
+// on its own address. The port is drawn below the kernel's ephemeral range
+// (outgoing connections and ":0" listeners take theirs from that range, so
+// a port from it could be taken between this call and the bind); when the
+// range starts too low to leave room, it falls back to a ":0" port.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	const lowest = 10000
+	if first := ephemeralFirst(); first > lowest+1000 {
+		for range 100 {
+			if addr, ok := tryListen(fmt.Sprintf("127.0.0.1:%d", lowest+rand.IntN(first-lowest))); ok {
+				return addr
+			}
+		}
+	}
+	addr, ok := tryListen("127.0.0.1:0")
+	if !ok {
+		t.Fatal("servetest: no free loopback port")
+	}
+	return addr
+}
+
+// tryListen binds addr and releases it at once.
+func tryListen(addr string) (string, bool) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", false
+	}
+	defer ln.Close()
+	return ln.Addr().String(), true
+}
+
+// ephemeralFirst is the first port of Linux's ephemeral range, or 0 when it
+// cannot be read.
+func ephemeralFirst() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	first, _ := strconv.Atoi(strings.Fields(string(b) + " 0")[0])
+	return first
 }
 
 // Serve serves srv on ln until the test ends, then shuts it down and checks

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authok-edge/authok/shared/servetest"
 	"github.com/authok-edge/authok/shared/store"
 )
 
@@ -114,7 +115,7 @@ func (c *Cluster) AddMember(id string, voter bool) *Member {
 	c.tb.Helper()
 	m := &Member{
 		ID: id, Voter: voter, Dir: filepath.Join(c.root, id),
-		RaftAddr: freeAddr(c.tb), opts: c.opts, tb: c.tb,
+		RaftAddr: servetest.FreeAddr(c.tb), opts: c.opts, tb: c.tb,
 	}
 	bootstrap := len(c.Members) == 0
 	m.Start(bootstrap)
@@ -249,13 +250,4 @@ func (c *Cluster) Stop() {
 	for _, m := range c.Members {
 		m.Kill()
 	}
-}
-
-func freeAddr(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
