@@ -124,10 +124,10 @@ func (h *Handler) authAssertion(r *request, bodyID, assertionType, assertion []b
 		if c.KeysErr != nil {
 			h.cfg.Logger.Warn("token: a private_key_jwt client's jwks does not parse", "tenant", r.tenant.Name, "client_id", c.ClientID, "err", c.KeysErr)
 		}
-		return errInvalidClient.with("the client has no registered keys (jwks)")
+		return authFailed("the client has no registered keys (jwks)")
 	}
 	if !verifyWithClientKeys(c, assertion, alg, hdr.KeyID()) {
-		return errInvalidClient.with("client_assertion signature does not verify with the client's registered keys")
+		return authFailed("client_assertion signature does not verify with the client's registered keys")
 	}
 
 	// Claims, now that they are the client's (RFC 7523 §3).

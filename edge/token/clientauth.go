@@ -3,6 +3,7 @@ package token
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"github.com/valyala/fasthttp"
 
@@ -54,8 +55,6 @@ func (h *Handler) authenticate(r *request) *oauthError {
 	}
 }
 
-var errAuthFailed = errInvalidClient.with("client authentication failed")
-
 // authBasic is client_secret_basic: RFC 6749 §2.3.1 over RFC 7617.
 func (h *Handler) authBasic(r *request, authz, bodyID []byte) *oauthError {
 	id, secret, buf, err := parseBasic(authz, r.basicBuf)
@@ -79,7 +78,7 @@ func (h *Handler) authBasic(r *request, authz, bodyID []byte) *oauthError {
 		return oerr
 	}
 	if !c.SecretEqual(secret) {
-		return errAuthFailed
+		return authFailed("client secret does not match")
 	}
 	r.client = c
 	return nil
@@ -99,7 +98,7 @@ func (h *Handler) authSecretPost(r *request, id, secret []byte) *oauthError {
 		return oerr
 	}
 	if !c.SecretEqual(secret) {
-		return errAuthFailed
+		return authFailed("client secret does not match")
 	}
 	r.client = c
 	return nil
@@ -116,7 +115,7 @@ func (h *Handler) authNone(r *request, id []byte) *oauthError {
 		return oerr
 	}
 	if c.TokenEndpointAuthMethod != model.AuthMethodNone {
-		return errInvalidClient.with("client authentication is required: the client is not a public client")
+		return authFailed("no client credentials, and the client is not a public client")
 	}
 	r.client = c
 	return nil
@@ -128,7 +127,7 @@ func (h *Handler) lookupClient(r *request, id string) (*directory.Client, *oauth
 	r.clientID = id
 	c, err := h.cfg.Directory.Client(r.tenant.Name, r.clientID)
 	if errors.Is(err, directory.ErrNotFound) {
-		return nil, errAuthFailed
+		return nil, authFailed("unknown client")
 	}
 	if err != nil {
 		return nil, h.internal("read client", err)
@@ -146,5 +145,5 @@ func checkMethod(c *directory.Client, used string) *oauthError {
 	if registered == "" {
 		registered = "no method"
 	}
-	return errInvalidClient.withf("the client authenticates with %s, not %s (token_endpoint_auth_method)", registered, used)
+	return authFailed(fmt.Sprintf("the client authenticates with %s, not %s (token_endpoint_auth_method)", registered, used))
 }

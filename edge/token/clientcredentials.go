@@ -123,9 +123,13 @@ func (h *Handler) resourceServer(tenant, issuer, audience string) (*model.Resour
 	return nil, err
 }
 
-// grantedScope is the scope of the token (RFC 6749 §3.3): the requested
-// scope-tokens, each of which the grant must include, in request order
-// without repeats; all granted scopes when none is requested.
+// grantedScope is the scope of the token (RFC 6749 §3.3; API.md B.4 and
+// E.1: client grant scopes ∩ requested): the requested scope-tokens the
+// grant includes, in request order without repeats; all granted scopes
+// when none is requested. Requested scopes outside the grant are dropped
+// (the response's scope says what was issued, RFC 6749 §5.1); a request
+// none of whose scopes is granted is an invalid_scope rather than a token
+// that grants nothing.
 func grantedScope(r *request, g *directory.ClientGrant) (string, *oauthError) {
 	req := r.params.get("scope")
 	if req == nil {
@@ -133,14 +137,13 @@ func grantedScope(r *request, g *directory.ClientGrant) (string, *oauthError) {
 	}
 	out := r.scopeBuf[:0]
 	defer func() { r.scopeBuf = out[:0] }()
+	requested := false
 	for tok := range splitScope(req) {
 		if !validScopeToken(tok) {
 			return "", errInvalidScope.with("scope holds characters RFC 6749 §3.3 does not allow")
 		}
-		if !grantIncludes(g, tok) {
-			return "", errInvalidScope.withf("scope %q is not granted to the client for %q", printable(tok), g.Audience)
-		}
-		if containsToken(out, tok) {
+		requested = true
+		if !grantIncludes(g, tok) || containsToken(out, tok) {
 			continue
 		}
 		if len(out) > 0 {
@@ -148,8 +151,11 @@ func grantedScope(r *request, g *directory.ClientGrant) (string, *oauthError) {
 		}
 		out = append(out, tok...)
 	}
-	if len(out) == 0 {
+	switch {
+	case !requested:
 		return g.ScopeString, nil // only spaces: as if none was requested
+	case len(out) == 0:
+		return "", errInvalidScope.withf("none of the requested scopes is granted to the client for %q", g.Audience)
 	}
 	if len(out) == len(g.ScopeString) && string(out) == g.ScopeString {
 		return g.ScopeString, nil // the common case: no new string

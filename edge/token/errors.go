@@ -14,6 +14,9 @@ type oauthError struct {
 	code        string
 	status      int
 	description string
+	// reason, when set, is the precise cause for the tenant's log while
+	// description stays generic: see authFailed.
+	reason string
 	// basicChallenge adds WWW-Authenticate: Basic (RFC 6749 §5.2: the
 	// client authenticated with the Basic scheme).
 	basicChallenge bool
@@ -46,6 +49,25 @@ func (e oauthError) with(description string) *oauthError {
 func (e oauthError) withf(format string, args ...any) *oauthError {
 	e.description = fmt.Sprintf(format, args...)
 	return &e
+}
+
+// authFailed is the invalid_client of every credential check that involves
+// a client record: unknown client, other registered method, wrong secret,
+// no keys, bad signature. They read the same to the caller, so the endpoint
+// tells nobody which client_ids exist or how they authenticate; reason
+// goes only to the exchange_failed log event the tenant reads.
+func authFailed(reason string) *oauthError {
+	e := errInvalidClient.with("client authentication failed")
+	e.reason = reason
+	return e
+}
+
+// logDescription is what the log event says of e.
+func (e *oauthError) logDescription() string {
+	if e.reason != "" {
+		return e.reason
+	}
+	return e.description
 }
 
 // challenge returns a copy of e that asks for Basic credentials.

@@ -249,7 +249,7 @@ func (h *Handler) record(r *request, oerr *oauthError) {
 		e.Audience, e.Scope = r.audience, r.scope
 	} else {
 		e.Type = logship.TypeExchangeFailed
-		e.Description = oerr.description
+		e.Description = oerr.logDescription()
 		e.Audience = r.audience
 		r.details[n] = logship.Detail{Name: "error", Value: oerr.code}
 		n++

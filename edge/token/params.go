@@ -87,14 +87,17 @@ func (p *paramParser) checkDuplicates() *oauthError {
 	return nil
 }
 
-// get returns a parameter's value; nil when absent or empty. The slice is
-// valid until the next parse.
+// get returns a parameter's value; nil when absent or empty. An empty
+// copy is absent (§3.2), so it never hides the one copy with a value
+// (checkDuplicates allows only one). The slice is valid until the next
+// parse.
 func (p *paramParser) get(name string) []byte {
-	v := p.args.Peek(name)
-	if len(v) == 0 {
-		return nil
+	for k, v := range p.args.All() {
+		if len(v) > 0 && string(k) == name {
+			return v
+		}
 	}
-	return v
+	return nil
 }
 
 // mediaType returns the media type of a Content-Type value, without

@@ -93,6 +93,20 @@ func TestClientCredentialsWithOAuth2Client(t *testing.T) {
 		}
 		e.checkToken(tok.AccessToken, postID, apiThings, "write:things", 3600)
 	})
+	// API.md B.4: grant ∩ requested. What is not granted is left out, and
+	// the response says what was issued (RFC 6749 §5.1).
+	for _, tc := range []struct{ name, requested, issued string }{
+		{"partly granted", "delete:things read:things", "read:things"},
+		{"repeats and order", "write:things delete:things write:things read:things", "write:things read:things"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.form(postForm("scope", tc.requested), nil)
+			if r.status != 200 || r.str("scope") != tc.issued {
+				t.Fatalf("%d %s, want scope %q", r.status, r.raw, tc.issued)
+			}
+			e.checkToken(r.str("access_token"), postID, apiThings, tc.issued, 3600)
+		})
+	}
 }
 
 func TestResponseShape(t *testing.T) {
@@ -152,8 +166,21 @@ func TestJSONBodyAndQueryFallback(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("body and query: %d %s", r.status, r.raw)
 	}
-	// The Management API's audience spellings (API.md A.2) reach the
-	// same API; here with the tenant's own issuer.
+	// An empty copy is absent (RFC 6749 §3.2): it neither counts as a
+	// duplicate nor hides the copy with a value, wherever that one is.
+	for _, tc := range []struct{ name, ctype, body, query string }{
+		{"empty form copy first", "application/x-www-form-urlencoded",
+			"grant_type=&grant_type=client_credentials&client_id=" + postID + "&client_secret=" + postSecret + "&audience=" + url.QueryEscape(apiThings), ""},
+		{"empty JSON member, value in the query", "application/json",
+			`{"grant_type":"client_credentials","client_id":"` + postID + `","client_secret":"` + postSecret + `","audience":""}`, "audience=" + url.QueryEscape(apiThings)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(tc.ctype, tc.body, func(req *http.Request) { req.URL.RawQuery = tc.query })
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+		})
+	}
 }
 
 func TestPrivateKeyJWT(t *testing.T) {
@@ -183,6 +210,9 @@ func TestPrivateKeyJWT(t *testing.T) {
 // TestErrors has one case per error the endpoint answers: the status and
 // code of API.md B.4/F.1, the no-store headers, and the Basic challenge
 // exactly when the client used Basic.
+// authFailedDesc is what every failed credential check says.
+const authFailedDesc = "client authentication failed"
+
 func TestErrors(t *testing.T) {
 	e := newEnv(t, envOptions{listen: true})
 	basic := func(id, secret string) func(*http.Request) {
@@ -200,6 +230,7 @@ func TestErrors(t *testing.T) {
 		claims, _ := json.Marshal(map[string]any{"iss": jwtID, "sub": jwtID, "aud": e.tokenURL, "exp": time.Now().Add(time.Minute).Unix(), "jti": "none-1"})
 		return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(claims) + "."
 	}
+	unknown := e.form(postForm("client_id", "nobody"), nil)
 	big := postForm()
 	big.Set("padding", strings.Repeat("x", DefaultMaxBodyBytes))
 
@@ -211,21 +242,28 @@ func TestErrors(t *testing.T) {
 		code        string
 		challenge   bool
 		descHas     string
+		// lookAlike: a failure that involves a client record answers
+		// exactly what an unknown client gets (no client enumeration).
+		lookAlike bool
 	}{
 		// invalid_client (401)
-		{name: "unknown client", body: postForm("client_id", "nobody").Encode(), status: 401, code: "invalid_client"},
-		{name: "bad secret", body: postForm("client_secret", "wrong").Encode(), status: 401, code: "invalid_client"},
+		{name: "unknown client", body: postForm("client_id", "nobody").Encode(), status: 401, code: "invalid_client", lookAlike: true},
+		{name: "bad secret", body: postForm("client_secret", "wrong").Encode(), status: 401, code: "invalid_client", lookAlike: true},
 		{name: "bad secret over Basic", body: "grant_type=client_credentials&audience=" + url.QueryEscape(apiThings),
-			edit: basic(basicID, "wrong"), status: 401, code: "invalid_client", challenge: true},
+			edit: basic(basicID, "wrong"), status: 401, code: "invalid_client", challenge: true, lookAlike: true},
 		{name: "Basic for a client_secret_post client", body: "grant_type=client_credentials&audience=" + url.QueryEscape(apiThings),
-			edit: basic(postID, postSecret), status: 401, code: "invalid_client", challenge: true, descHas: "client_secret_post"},
+			edit: basic(postID, postSecret), status: 401, code: "invalid_client", challenge: true, descHas: authFailedDesc, lookAlike: true},
 		{name: "body secret for a client_secret_basic client", body: postForm("client_id", basicID, "client_secret", basicSecret).Encode(),
-			status: 401, code: "invalid_client", descHas: "client_secret_basic"},
+			status: 401, code: "invalid_client", descHas: authFailedDesc, lookAlike: true},
 		{name: "Basic credentials not form-urlencoded", body: "grant_type=client_credentials",
 			edit: func(r *http.Request) { r.SetBasicAuth("bad%zz", "x") }, status: 401, code: "invalid_client", challenge: true},
 		{name: "Bearer instead of Basic", body: "grant_type=client_credentials",
 			edit: func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }, status: 401, code: "invalid_client", challenge: true},
-		{name: "no credentials", body: "grant_type=client_credentials&client_id=" + postID, status: 401, code: "invalid_client"},
+		{name: "unknown client over Basic", body: "grant_type=client_credentials",
+			edit: basic("nobody", "x"), status: 401, code: "invalid_client", challenge: true, lookAlike: true},
+		{name: "assertion naming an unknown client", body: jwtForm(e.assertion(assertionSpec{exp: time.Minute, iss: "nobody"})).Encode(),
+			status: 401, code: "invalid_client", lookAlike: true},
+		{name: "no credentials", body: "grant_type=client_credentials&client_id=" + postID, status: 401, code: "invalid_client", lookAlike: true},
 		{name: "replayed jti", body: jwtForm(replayed).Encode(), status: 401, code: "invalid_client", descHas: "already used"},
 		{name: "expired assertion", body: jwtForm(e.assertion(assertionSpec{exp: -time.Hour})).Encode(), status: 401, code: "invalid_client", descHas: "expired"},
 		{name: "assertion without exp", body: jwtForm(e.assertion(assertionSpec{})).Encode(), status: 401, code: "invalid_client", descHas: "exp"},
@@ -235,12 +273,12 @@ func TestErrors(t *testing.T) {
 		{name: "assertion alg none", body: jwtForm(noneAlg()).Encode(), status: 401, code: "invalid_client", descHas: "none"},
 		{name: "assertion alg HS256", body: jwtForm(hs256()).Encode(), status: 401, code: "invalid_client", descHas: "HS256"},
 		{name: "assertion signed by an unregistered key", body: jwtForm(e.assertion(assertionSpec{alg: jwa.ES256, key: mustEC(), kid: "ec-1", exp: time.Minute})).Encode(),
-			status: 401, code: "invalid_client", descHas: "signature"},
+			status: 401, code: "invalid_client", descHas: authFailedDesc, lookAlike: true},
 		{name: "assertion alg not the key's pinned alg", body: jwtForm(e.assertion(assertionSpec{alg: jwa.RS256, key: e.rsaKey, kid: "rsa-1", exp: time.Minute})).Encode(),
-			status: 401, code: "invalid_client", descHas: "signature"},
+			status: 401, code: "invalid_client", descHas: authFailedDesc, lookAlike: true},
 		{name: "assertion iss differs from sub", body: jwtForm(e.assertion(assertionSpec{exp: time.Minute, sub: postID})).Encode(), status: 401, code: "invalid_client"},
 		{name: "assertion of a client_secret_post client", body: jwtForm(e.assertion(assertionSpec{exp: time.Minute, iss: postID})).Encode(),
-			status: 401, code: "invalid_client", descHas: "client_secret_post"},
+			status: 401, code: "invalid_client", descHas: authFailedDesc, lookAlike: true},
 
 		// invalid_request (400; 413 for the body)
 		{name: "missing grant_type", body: "client_id=" + postID + "&client_secret=" + postSecret, status: 400, code: "invalid_request", descHas: "grant_type"},
@@ -261,7 +299,8 @@ func TestErrors(t *testing.T) {
 		{name: "public client", body: "grant_type=client_credentials&audience=" + url.QueryEscape(apiThings) + "&client_id=" + publicID, status: 400, code: "unauthorized_client"},
 		{name: "access_denied without a grant", body: postForm("client_id", noGrantID).Encode(), status: 400, code: "access_denied"},
 		{name: "access_denied for another API", body: postForm("audience", apiOther).Encode(), status: 400, code: "access_denied"},
-		{name: "invalid_scope", body: postForm("scope", "read:things delete:things").Encode(), status: 400, code: "invalid_scope", descHas: "delete:things"},
+		{name: "invalid_scope: a character RFC 6749 §3.3 excludes", body: postForm("scope", `read:things "x"`).Encode(), status: 400, code: "invalid_scope", descHas: "does not allow"},
+		{name: "invalid_scope: nothing requested is granted", body: postForm("scope", "delete:things admin").Encode(), status: 400, code: "invalid_scope", descHas: "none of the requested scopes"},
 		{name: "invalid_target", body: postForm("audience", "https://api.test/unknown").Encode(), status: 400, code: "invalid_target"},
 		{name: "unsupported_grant_type", body: postForm("grant_type", "urn:example:magic").Encode(), status: 400, code: "unsupported_grant_type"},
 		{name: "authorization_code not implemented", body: postForm("grant_type", "authorization_code").Encode(), status: 400, code: "unsupported_grant_type", descHas: "not implemented yet"},
@@ -283,6 +322,9 @@ func TestErrors(t *testing.T) {
 			}
 			if !strings.Contains(r.str("error_description"), tc.descHas) {
 				t.Errorf("error_description %q does not mention %q", r.str("error_description"), tc.descHas)
+			}
+			if tc.lookAlike && r.raw != unknown.raw {
+				t.Errorf("body %s differs from an unknown client's %s", r.raw, unknown.raw)
 			}
 			for _, s := range []string{postSecret, basicSecret} {
 				if strings.Contains(r.raw, s) {
@@ -436,7 +478,8 @@ func TestLogEvents(t *testing.T) {
 	if d, _ := ok["details"].(map[string]any); d["grant_type"] != "client_credentials" {
 		t.Errorf("success details %v", ok["details"])
 	}
-	if failed["type"] != "exchange_failed" || failed["client_id"] != postID {
+	// The tenant's log says why; the caller was told only that it failed.
+	if failed["type"] != "exchange_failed" || failed["client_id"] != postID || failed["description"] != "client secret does not match" {
 		t.Errorf("failure event %v", failed)
 	}
 	if d, _ := failed["details"].(map[string]any); d["error"] != "invalid_client" || d["grant_type"] != "client_credentials" {
