@@ -235,6 +235,18 @@ func TestClusterM2MAtEveryEdge(t *testing.T) {
 	}
 	mc.ClientSecret = rotated.ClientSecret
 
+	// Retiring a scope from the API retires it from the grant, and from
+	// the tokens of every edge (the grant held read:things only).
+	m.do("PATCH", "/resource-servers/"+url.PathEscape(mc.Audience), map[string]any{
+		"scopes": []map[string]string{{"value": "write:things"}},
+	}, 200, nil)
+	for _, e := range edges {
+		eventually(t, func() (bool, string) {
+			status, out := tokenAt(t, e, mc, mc.ClientSecret)
+			return status == 200 && out["scope"] == nil, fmt.Sprint(status, out)
+		})
+	}
+
 	// Deleting the grant makes the next request fail with access_denied.
 	var grants struct {
 		Items []struct {

@@ -82,11 +82,7 @@ func (a *API) listGrants(c *call) error {
 		return err
 	}
 	// Grants store the canonical Management API identifier.
-	if auds, ok := q.filters["audience"]; ok {
-		for i, aud := range auds {
-			auds[i] = canonicalAudience(c.tenant.Internal.Issuer, aud)
-		}
-	}
+	canonicalAudienceFilter(q, "audience", c.tenant.Internal.Issuer)
 	return writeList(c, q, func(after string) ([]model.ClientGrant, string, error) {
 		return a.cfg.Repo.ListClientGrants(c.ctx(), c.tenant.Name, after, 0)
 	}, renderGrant)
@@ -118,12 +114,8 @@ func (a *API) createGrant(c *call) error {
 		return repoError(err, whatClient, in.clientID)
 	}
 	audience := canonicalAudience(c.tenant.Internal.Issuer, in.audience)
-	rs, err := a.cfg.Repo.GetResourceServerByIdentifier(c.ctx(), c.tenant.Name, audience)
-	if err != nil {
+	if _, err := a.cfg.Repo.GetResourceServerByIdentifier(c.ctx(), c.tenant.Name, audience); err != nil {
 		return repoError(err, whatRS, audience)
-	}
-	if err := checkGrantScopes(rs, in.scope); err != nil {
-		return err
 	}
 	g := model.ClientGrant{ClientID: in.clientID, Audience: audience, Scope: in.scope}
 	if g.ID, err = model.NewClientGrantID(a.cfg.Rand); err != nil {
@@ -131,7 +123,11 @@ func (a *API) createGrant(c *call) error {
 	}
 	now := a.now()
 	g.CreatedAt, g.UpdatedAt = now, now
-	created, err := a.cfg.Repo.CreateClientGrant(c.ctx(), c.tenant.Name, g)
+	// The scopes are checked against the API version the create is
+	// conditioned on (repo.GrantCheck).
+	created, err := a.cfg.Repo.CreateClientGrantChecked(c.ctx(), c.tenant.Name, g, func(g model.ClientGrant, rs model.ResourceServer) error {
+		return checkGrantScopes(rs, g.Scope)
+	})
 	switch {
 	case errors.Is(err, repo.ErrDuplicate):
 		return apierror.New(http.StatusConflict, codeConflict,
@@ -159,18 +155,17 @@ func (a *API) updateGrant(c *call) error {
 	if err != nil {
 		return err
 	}
-	if in.hasScope {
-		rs, err := a.cfg.Repo.GetResourceServerByIdentifier(c.ctx(), c.tenant.Name, cur.Audience)
-		if err != nil {
-			return repoError(err, whatRS, cur.Audience)
-		}
-		if err := checkGrantScopes(rs, in.scope); err != nil {
-			return err
-		}
-	}
 	want := ifMatch(c.r)
 	now := a.now()
-	updated, err := a.cfg.Repo.UpdateClientGrant(c.ctx(), c.tenant.Name, id, func(old model.ClientGrant) (model.ClientGrant, error) {
+	// New scopes are checked against the API version the update is
+	// conditioned on (repo.GrantCheck).
+	check := func(g model.ClientGrant, rs model.ResourceServer) error {
+		if !in.hasScope {
+			return nil
+		}
+		return checkGrantScopes(rs, g.Scope)
+	}
+	updated, err := a.cfg.Repo.UpdateClientGrantChecked(c.ctx(), c.tenant.Name, id, func(old model.ClientGrant) (model.ClientGrant, error) {
 		if err := checkVersion(want, old.Version); err != nil {
 			return old, err
 		}
@@ -186,7 +181,7 @@ func (a *API) updateGrant(c *call) error {
 		}
 		ng.UpdatedAt = now
 		return ng, nil
-	})
+	}, check)
 	if err != nil {
 		return repoError(err, whatGrant, id)
 	}

@@ -83,6 +83,14 @@
 //     operation_not_allowed naming any other field whose value would
 //     change): its identifier, scope catalogue and signing belong to the
 //     server.
+//   - A client grant holds only scopes its API defines: grant writes are
+//     checked against the API version they commit on (repo.GrantCheck),
+//     and a PATCH of an API's scopes that removes some removes them from
+//     its grants in the same transaction. Without a name, an API is named
+//     after its identifier in a form the name's rule accepts
+//     (defaultRSName). Any spelling of the Management API identifier (A.2)
+//     finds the system API, by path and in the identifier and audience
+//     filters.
 //   - A client's read-only signing_keys is filled with the tenant's
 //     current RS256 key ({kid, cert, pkcs7, subject}); the tenant
 //     settings do not carry signing_keys (use /keys/signing).

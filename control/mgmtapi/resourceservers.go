@@ -149,6 +149,22 @@ func parseRS(o *object, create bool, currentID string) (*rsInput, error) {
 	return in, o.errs.err()
 }
 
+// defaultRSName is the name of a resource server created without one: its
+// identifier without the characters a name may not hold (< and >), cut to
+// maxRSNameLen characters on a rune boundary, so the object as read can be
+// sent back (checkRSName accepts it). An identifier of nothing but those
+// characters leaves "API".
+func defaultRSName(identifier string) string {
+	name := strings.NewReplacer("<", "", ">", "").Replace(identifier)
+	if r := []rune(name); len(r) > maxRSNameLen {
+		name = string(r[:maxRSNameLen])
+	}
+	if name == "" {
+		return "API"
+	}
+	return name
+}
+
 func checkRSName(s string) (string, string) {
 	if s == "" || len([]rune(s)) > maxRSNameLen || strings.ContainsAny(s, "<>") || strings.ContainsFunc(s, isControl) {
 		return "", fmt.Sprintf("1 to %d characters, without < or >", maxRSNameLen)
@@ -243,6 +259,7 @@ func (a *API) listRS(c *call) error {
 	if err != nil {
 		return err
 	}
+	canonicalAudienceFilter(q, "identifier", c.tenant.Internal.Issuer)
 	return writeList(c, q, func(after string) ([]model.ResourceServer, string, error) {
 		return a.cfg.Repo.ListResourceServers(c.ctx(), c.tenant.Name, after, 0)
 	}, renderRS)
@@ -277,7 +294,7 @@ func (a *API) createRS(c *call) error {
 	}
 	rs := model.ResourceServer{
 		Identifier:   in.identifier,
-		Name:         in.identifier,
+		Name:         defaultRSName(in.identifier),
 		SigningAlg:   model.SigningAlgRS256,
 		TokenDialect: model.TokenDialectAccessToken,
 		Scopes:       []model.ResourceServerScope{},

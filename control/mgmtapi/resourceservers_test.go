@@ -1,8 +1,11 @@
 package mgmtapi_test
 
 import (
+	"fmt"
 	"net/url"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestResourceServerLifecycle(t *testing.T) {
@@ -140,6 +143,136 @@ func TestResourceServerValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantError(t, e.do(t, req{method: "POST", path: "/resource-servers", body: tt.body}), 400, "invalid_body", tt.msg)
+		})
+	}
+}
+
+// TestResourceServerScopeRemovalPrunesGrants: a PATCH of an API's scopes
+// that removes some also removes them from every client grant of that
+// audience (C.10: a grant holds only scopes its API defines; the token
+// endpoint reads only the grant), and the pruned grant can be sent back.
+// Grants of another API with the same scope names are left alone.
+func TestResourceServerScopeRemovalPrunesGrants(t *testing.T) {
+	e := sharedEnv(t)
+	scopes := func(vs ...string) []any {
+		out := []any{}
+		for _, v := range vs {
+			out = append(out, map[string]any{"value": v})
+		}
+		return out
+	}
+	ident, other := e.unique("urn:prune:api"), e.unique("urn:prune:other")
+	for _, i := range []string{ident, other} {
+		wantStatus(t, e.do(t, req{method: "POST", path: "/resource-servers", body: map[string]any{"identifier": i, "scopes": scopes("a", "b", "c")}}), 201)
+	}
+	c1 := createClient(t, e, map[string]any{"name": "prune m2m 1", "app_type": "non_interactive"})["client_id"]
+	c2 := createClient(t, e, map[string]any{"name": "prune m2m 2", "app_type": "non_interactive"})["client_id"]
+	grant := func(cid any, aud string, scope ...string) string {
+		t.Helper()
+		r := e.do(t, req{method: "POST", path: "/client-grants", body: map[string]any{"client_id": cid, "audience": aud, "scope": scope}})
+		wantStatus(t, r, 201)
+		return r.object(t)["id"].(string)
+	}
+	ab, c, otherAB := grant(c1, ident, "a", "b"), grant(c2, ident, "c"), grant(c1, other, "a", "b")
+	etags := map[string]string{}
+	for _, id := range []string{ab, c, otherAB} {
+		etags[id] = e.do(t, req{path: "/client-grants/" + id}).header.Get("ETag")
+	}
+
+	rsPath := "/resource-servers/" + url.PathEscape(ident)
+	steps := []struct {
+		name   string
+		scopes []any
+		want   map[string]string // grant id → scope
+	}{
+		{"adding a scope changes no grant", scopes("a", "b", "c", "d"), map[string]string{ab: "[a b]", c: "[c]", otherAB: "[a b]"}},
+		{"removing b and c", scopes("a", "d"), map[string]string{ab: "[a]", c: "[]", otherAB: "[a b]"}},
+		{"removing every scope", scopes(), map[string]string{ab: "[]", c: "[]", otherAB: "[a b]"}},
+	}
+	for i, st := range steps {
+		wantStatus(t, e.do(t, req{method: "PATCH", path: rsPath, body: map[string]any{"scopes": st.scopes}}), 200)
+		for id, want := range st.want {
+			r := e.do(t, req{path: "/client-grants/" + id})
+			wantStatus(t, r, 200)
+			if got := fmt.Sprint(r.object(t)["scope"]); got != want {
+				t.Errorf("%s: grant %s scope = %s, want %s", st.name, id, got, want)
+			}
+			if i == 0 && r.header.Get("ETag") != etags[id] {
+				t.Errorf("%s: grant %s was rewritten", st.name, id)
+			}
+		}
+		if i == 1 {
+			// The pruned grant's own scopes, and the grant as read, are
+			// accepted back.
+			wantStatus(t, e.do(t, req{method: "PATCH", path: "/client-grants/" + ab, body: map[string]any{"scope": []string{"a"}}}), 200)
+			back := e.do(t, req{path: "/client-grants/" + ab}).object(t)
+			wantStatus(t, e.do(t, req{method: "PATCH", path: "/client-grants/" + ab, body: back}), 200)
+			wantError(t, e.do(t, req{method: "PATCH", path: "/client-grants/" + ab, body: map[string]any{"scope": []string{"a", "b"}}}), 400, "invalid_body", `"b"`)
+		}
+	}
+}
+
+// TestResourceServerDefaultName: without a name, a resource server is
+// named after its identifier in a form the name's own rule accepts, so the
+// object as read can be sent back.
+func TestResourceServerDefaultName(t *testing.T) {
+	e := sharedEnv(t)
+	pad := func(prefix, fill string, runes int) string {
+		return prefix + strings.Repeat(fill, runes-utf8.RuneCountInString(prefix))
+	}
+	tests := []struct {
+		name       string
+		identifier string
+		want       func(identifier string) string
+	}{
+		{"short", e.unique("urn:name:short"), func(i string) string { return i }},
+		{"214 characters", pad(e.unique("urn:name:long")+":", "x", 214), func(i string) string { return i[:200] }},
+		{"214 characters, multi-byte", pad(e.unique("urn:name:wide")+":", "é", 214), func(i string) string { return string([]rune(i)[:200]) }},
+		{"600 bytes", pad(e.unique("urn:name:max")+":", "y", 600), func(i string) string { return i[:200] }},
+		{"angle brackets", e.unique("urn:<name>:tag"), func(i string) string { return strings.NewReplacer("<", "", ">", "").Replace(i) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(t, req{method: "POST", path: "/resource-servers", body: map[string]any{"identifier": tt.identifier}})
+			wantStatus(t, r, 201)
+			created := r.object(t)
+			if want := tt.want(tt.identifier); created["name"] != want {
+				t.Fatalf("name = %q, want %q", created["name"], want)
+			}
+			p := "/resource-servers/" + created["id"].(string)
+			got := e.do(t, req{path: p})
+			wantStatus(t, got, 200)
+			back := got.object(t)
+			wantStatus(t, e.do(t, req{method: "PATCH", path: p, body: map[string]any{"name": back["name"]}}), 200)
+			wantStatus(t, e.do(t, req{method: "PATCH", path: p, body: back}), 200)
+		})
+	}
+}
+
+// TestResourceServerIdentifierFilterAliases: every spelling of the
+// Management API identifier (A.2) filters to the one system API, as the
+// client grants' audience filter does.
+func TestResourceServerIdentifierFilterAliases(t *testing.T) {
+	e := sharedEnv(t)
+	canonical := e.issuer + "api/v1/"
+	for _, query := range []string{
+		"identifier=" + url.QueryEscape(e.issuer+"api/v1/"),
+		"identifier=" + url.QueryEscape(e.issuer+"api/v1"),
+		"identifier=" + url.QueryEscape(e.issuer+"api/v2/"),
+		"identifier=" + url.QueryEscape(e.issuer+"api/v2"),
+		"identifier=" + url.QueryEscape(e.issuer+"api/v1") + "&identifier=" + url.QueryEscape(e.issuer+"api/v2/"),
+	} {
+		t.Run(query, func(t *testing.T) {
+			r := e.do(t, req{path: "/resource-servers?" + query})
+			wantStatus(t, r, 200)
+			var page struct {
+				Meta  map[string]int   `json:"meta"`
+				Items []map[string]any `json:"items"`
+			}
+			r.decode(t, &page)
+			if page.Meta["total"] != 1 || len(page.Items) != 1 || page.Items[0]["identifier"] != canonical || page.Items[0]["is_system"] != true {
+				t.Fatalf("got %s, want the system API alone", r.body)
+			}
 		})
 	}
 }

@@ -88,3 +88,13 @@ func canonicalAudience(issuer, aud string) string {
 	}
 	return aud
 }
+
+// canonicalAudienceFilter maps the values of q's filter on field, which
+// holds an audience (a grant's audience, a resource server's identifier),
+// with canonicalAudience: records store the canonical spelling, so any
+// spelling of the Management API identifier finds them.
+func canonicalAudienceFilter(q listQuery, field, issuer string) {
+	for i, aud := range q.filters[field] {
+		q.filters[field][i] = canonicalAudience(issuer, aud)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/authok-edge/authok/shared/model"
@@ -88,11 +89,65 @@ func (b *Batch) CreateClientGrant(tenant string, g model.ClientGrant) error {
 	return err
 }
 
+// GrantCheck validates a client grant against the resource server of its
+// audience as the write storing the grant reads it; its error is returned
+// as is. The write is conditioned on that version of the resource server:
+// if the API changes before the grant commits, the write runs again, check
+// included, against the new version. So a grant validated against one
+// version of its API never commits once the API has changed, and an update
+// of the API that removes scopes (which prunes them from the grants it
+// sees) cannot be undone by a grant write that had validated them.
+type GrantCheck func(g model.ClientGrant, rs model.ResourceServer) error
+
+// guardGrant reads the resource server of g's audience, runs check (if
+// any) against it and conditions b on its version.
+func (r *Repo) guardGrant(ctx context.Context, b *Batch, tenant string, g model.ClientGrant, check GrantCheck) error {
+	rs, err := r.GetResourceServerByIdentifier(ctx, tenant, g.Audience)
+	if err != nil {
+		return err
+	}
+	if check != nil {
+		if err := check(g, rs); err != nil {
+			return err
+		}
+	}
+	b.atVersion(rsKey(tenant, rs.ID), rs.Version, errStale)
+	return nil
+}
+
 // CreateClientGrant creates g: ErrDuplicate when the id or the pair
 // (client_id, audience) is taken, ErrNotFound when the tenant, the client or
 // a resource server with identifier audience does not exist.
 func (r *Repo) CreateClientGrant(ctx context.Context, tenant string, g model.ClientGrant) (model.ClientGrant, error) {
-	return create(ctx, r, clientGrantKind, tenant, g, setGrantVersion)
+	return r.CreateClientGrantChecked(ctx, tenant, g, nil)
+}
+
+// CreateClientGrantChecked is CreateClientGrant with check run against the
+// resource server of g's audience (see GrantCheck); ErrConflict if that
+// resource server keeps changing.
+func (r *Repo) CreateClientGrantChecked(ctx context.Context, tenant string, g model.ClientGrant, check GrantCheck) (model.ClientGrant, error) {
+	var created model.ClientGrant
+	err := r.retryStale(ctx, fmt.Sprintf("create client grant %q", g.ID), func() error {
+		b := r.NewBatch()
+		v, err := addCreate(b, clientGrantKind, tenant, g)
+		if err != nil {
+			return err
+		}
+		if err := r.guardGrant(ctx, b, tenant, v, check); err != nil {
+			return err
+		}
+		idx, err := r.Commit(ctx, b)
+		if err != nil {
+			return err
+		}
+		setGrantVersion(&v, idx)
+		created = v
+		return nil
+	})
+	if err != nil {
+		return model.ClientGrant{}, err
+	}
+	return created, nil
 }
 
 // GetClientGrant returns a client grant by id.
@@ -139,9 +194,19 @@ func (r *Repo) ListClientGrantsByClient(ctx context.Context, tenant, clientID st
 }
 
 // UpdateClientGrant applies fn with compare-and-swap (see UpdateClient). Only
-// the scope may change.
+// the scope may change. The write is conditioned on the version of the
+// audience's resource server (see GrantCheck).
 func (r *Repo) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(old model.ClientGrant) (model.ClientGrant, error)) (model.ClientGrant, error) {
-	return update(ctx, r, clientGrantKind, tenant, id, fn, setGrantVersion)
+	return r.UpdateClientGrantChecked(ctx, tenant, id, fn, nil)
+}
+
+// UpdateClientGrantChecked is UpdateClientGrant with check run on fn's
+// result against the resource server of the grant's audience, on every
+// attempt (see GrantCheck).
+func (r *Repo) UpdateClientGrantChecked(ctx context.Context, tenant, id string, fn func(old model.ClientGrant) (model.ClientGrant, error), check GrantCheck) (model.ClientGrant, error) {
+	return updateCascade(ctx, r, clientGrantKind, tenant, id, fn, func(b *Batch, _, nv model.ClientGrant) error {
+		return r.guardGrant(ctx, b, tenant, nv, check)
+	}, setGrantVersion)
 }
 
 // DeleteClientGrant deletes a grant and its pair index.
@@ -164,24 +229,105 @@ func pairAudience(tenant string, key []byte) (string, bool) {
 	return aud, err == nil
 }
 
+// grantPairs returns the pair index items under prefix whose audience
+// matches (nil = all); an item's value is its grant's id.
+func (r *Repo) grantPairs(tenant string, prefix []byte, match func(audience string) bool) ([]store.Item, error) {
+	items, err := r.scanAll(prefix)
+	if err != nil || match == nil {
+		return items, err
+	}
+	return slices.DeleteFunc(items, func(it store.Item) bool {
+		aud, ok := pairAudience(tenant, it.Key)
+		return !ok || !match(aud)
+	}), nil
+}
+
 // deleteGrantsByPair adds to b the deletion of every grant whose pair index
 // key is under prefix and whose audience matches (nil = all).
 func (r *Repo) deleteGrantsByPair(b *Batch, tenant string, prefix []byte, match func(audience string) bool) error {
-	items, err := r.scanAll(prefix)
+	items, err := r.grantPairs(tenant, prefix, match)
 	if err != nil {
 		return err
 	}
 	for _, it := range items {
-		if match != nil {
-			aud, ok := pairAudience(tenant, it.Key)
-			if !ok || !match(aud) {
-				continue
-			}
-		}
 		b.del(it.Key)
 		b.del(cgKey(tenant, string(it.Value)))
 	}
 	return nil
+}
+
+// pruneGrants adds to b, for every grant of rs's audience holding one of
+// scopes, its rewrite without them, conditioned on the grant's version (a
+// concurrent change of the grant makes the caller retry). The rewritten
+// grant's updated_at becomes rs's when that is later.
+func (r *Repo) pruneGrants(b *Batch, tenant string, rs model.ResourceServer, scopes []string) error {
+	if len(scopes) == 0 {
+		return nil
+	}
+	items, err := r.grantPairs(tenant, cgPairPrefix(tenant), func(aud string) bool { return aud == rs.Identifier })
+	if err != nil {
+		return err
+	}
+	for _, pair := range items {
+		g, it, err := load(r, clientGrantKind, tenant, string(pair.Value))
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since the scan
+		}
+		if err != nil {
+			return err
+		}
+		kept := slices.DeleteFunc(slices.Clone(g.Scope), func(s string) bool { return slices.Contains(scopes, s) })
+		if len(kept) == len(g.Scope) {
+			continue
+		}
+		g.Scope = kept
+		if rs.UpdatedAt.After(g.UpdatedAt.Time) {
+			g.UpdatedAt = rs.UpdatedAt
+		}
+		if g, err = clientGrantKind.prepare(tenant, g); err != nil {
+			return err
+		}
+		enc, err := clientGrantKind.encode(r, tenant, g)
+		if err != nil {
+			return err
+		}
+		key := cgKey(tenant, g.ID)
+		b.atVersion(key, it.Version, errStale)
+		if err := b.put(key, enc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepScopes removes from the grants of resource server id the scopes of
+// removed it no longer defines: the ones a grant write validated against
+// the version before the update that removed them put back by committing
+// between that update's scan of the grants and its own commit. Grant
+// writes are conditioned on their API's version, so none validated against
+// an older version commits after the update; one pass (retried while the
+// API or a grant changes under it) suffices, as sweepGrants does for
+// deletes.
+func (r *Repo) sweepScopes(ctx context.Context, tenant, id string, removed []string) error {
+	return r.retryStale(ctx, fmt.Sprintf("sweep the client grants of resource server %q", id), func() error {
+		rs, err := r.GetResourceServer(ctx, tenant, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil // deleted, and its grants with it
+		}
+		if err != nil {
+			return err
+		}
+		b := r.NewBatch()
+		if err := r.pruneGrants(b, tenant, rs, slices.DeleteFunc(slices.Clone(removed), rs.HasScope)); err != nil {
+			return err
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		b.atVersion(rsKey(tenant, rs.ID), rs.Version, errStale)
+		_, err = r.Commit(ctx, b)
+		return err
+	})
 }
 
 // sweepGrants deletes grants that a concurrent create slipped in while

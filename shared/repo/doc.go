@@ -71,8 +71,16 @@
 // Deletes remove index keys in the same transaction and cascade: a client's
 // or a resource server's client grants go with it, then a sweep removes any
 // grant created while the delete was in flight (none can be created after,
-// since creation requires the parent to be present). Batch groups creates of
-// several records into one transaction (bootstrap uses it).
+// since creation requires the parent to be present). An update of a resource
+// server that removes scopes removes them from its audience's grants in the
+// same transaction, each conditioned on the grant's version; a grant's
+// create or update is conditioned on the version of its audience's resource
+// server (GrantCheck validates the grant against that version), so a grant
+// validated against an older catalogue never commits after the change, and
+// a sweep prunes the grants that committed between the update's scan and
+// its commit. Batch groups creates of several records into one transaction
+// (bootstrap uses it; its grants are conditioned only on their parents'
+// presence).
 //
 // # Must never
 //

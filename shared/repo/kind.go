@@ -155,6 +155,14 @@ func list[T any](r *Repo, k kind[T], tenant, after string, limit int) ([]T, stri
 
 // update is the compare-and-swap loop shared by every kind.
 func update[T any](ctx context.Context, r *Repo, k kind[T], tenant, id string, fn func(T) (T, error), setVersion func(*T, uint64)) (T, error) {
+	return updateCascade(ctx, r, k, tenant, id, fn, nil, setVersion)
+}
+
+// updateCascade is update whose cascade adds to the transaction what goes
+// with the change from old to nv (as deleteRecord's: it runs on every
+// attempt, against the current state). A condition it adds with errStale
+// makes the loop retry.
+func updateCascade[T any](ctx context.Context, r *Repo, k kind[T], tenant, id string, fn func(T) (T, error), cascade func(b *Batch, old, nv T) error, setVersion func(*T, uint64)) (T, error) {
 	var zero T
 	key := k.key(tenant, id)
 	for attempt := 1; ; attempt++ {
@@ -218,6 +226,11 @@ func update[T any](ctx context.Context, r *Repo, k kind[T], tenant, id string, f
 			}
 			b.absent(e.key, fmt.Errorf("%w: %s", ErrDuplicate, e.what))
 			if err := b.put(e.key, e.value); err != nil {
+				return zero, err
+			}
+		}
+		if cascade != nil {
+			if err := cascade(b, old, nv); err != nil {
 				return zero, err
 			}
 		}
@@ -297,5 +310,27 @@ func (r *Repo) scanAll(prefix []byte) ([]store.Item, error) {
 			return all, nil
 		}
 		after = next
+	}
+}
+
+// retryStale runs attempt until it fails with something other than
+// errStale, at most r.maxAttempts times with r.backoff between tries; then
+// ErrConflict naming what. It is the loop of update and deleteRecord for
+// writes that are not one record's compare-and-swap.
+func (r *Repo) retryStale(ctx context.Context, what string, attempt func() error) error {
+	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := attempt()
+		if !errors.Is(err, errStale) {
+			return err
+		}
+		if n >= r.maxAttempts {
+			return fmt.Errorf("%w: %s after %d attempts", ErrConflict, what, n)
+		}
+		if err := sleepCtx(ctx, r.backoff(n)); err != nil {
+			return err
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/store"
@@ -132,9 +133,29 @@ func (r *Repo) ListResourceServers(ctx context.Context, tenant, after string, li
 }
 
 // UpdateResourceServer applies fn with compare-and-swap (see UpdateClient).
-// The id, identifier and is_system cannot change.
+// The id, identifier and is_system cannot change. Scopes the update removes
+// are removed, in the same transaction, from every client grant of its
+// audience (a grant holds only scopes its API defines); a sweep then
+// removes them from grants written concurrently (see sweepScopes). An
+// error of the sweep is returned with the committed update.
 func (r *Repo) UpdateResourceServer(ctx context.Context, tenant, id string, fn func(old model.ResourceServer) (model.ResourceServer, error)) (model.ResourceServer, error) {
-	return update(ctx, r, resourceServerKind, tenant, id, fn, setRSVersion)
+	var removed []string
+	nv, err := updateCascade(ctx, r, resourceServerKind, tenant, id, fn, func(b *Batch, old, nv model.ResourceServer) error {
+		removed = slices.DeleteFunc(scopeValues(old), nv.HasScope)
+		return r.pruneGrants(b, tenant, nv, removed)
+	}, setRSVersion)
+	if err != nil || len(removed) == 0 {
+		return nv, err
+	}
+	return nv, r.sweepScopes(ctx, tenant, id, removed)
+}
+
+func scopeValues(rs model.ResourceServer) []string {
+	out := make([]string, len(rs.Scopes))
+	for i, s := range rs.Scopes {
+		out[i] = s.Value
+	}
+	return out
 }
 
 // DeleteResourceServer deletes a resource server, its identifier index and
