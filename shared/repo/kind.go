@@ -163,15 +163,12 @@ func update[T any](ctx context.Context, r *Repo, k kind[T], tenant, id string, f
 // attempt, against the current state). A condition it adds with errStale
 // makes the loop retry.
 func updateCascade[T any](ctx context.Context, r *Repo, k kind[T], tenant, id string, fn func(T) (T, error), cascade func(b *Batch, old, nv T) error, setVersion func(*T, uint64)) (T, error) {
-	var zero T
+	var out T
 	key := k.key(tenant, id)
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return zero, err
-		}
+	err := r.retryStale(ctx, fmt.Sprintf("%s %q", k.name, id), func() error {
 		old, it, err := load(r, k, tenant, id)
 		if err != nil {
-			return zero, err
+			return err
 		}
 		// The closure may mutate old's maps and slices; take the old index
 		// keys first.
@@ -181,30 +178,30 @@ func updateCascade[T any](ctx context.Context, r *Repo, k kind[T], tenant, id st
 		// compare against for immutables.
 		mine, err := k.decode(r, tenant, it)
 		if err != nil {
-			return zero, err
+			return err
 		}
 		nv, err := fn(mine)
 		if err != nil {
-			return zero, err
+			return err
 		}
 		nv, err = k.prepare(tenant, nv)
 		if err != nil {
-			return zero, err
+			return err
 		}
 		if k.id(nv) != oldID {
-			return zero, fmt.Errorf("%w: %s id is immutable (%q → %q)", ErrInvalid, k.name, oldID, k.id(nv))
+			return fmt.Errorf("%w: %s id is immutable (%q → %q)", ErrInvalid, k.name, oldID, k.id(nv))
 		}
 		if err := k.immutable(old, nv); err != nil {
-			return zero, err
+			return err
 		}
 		enc, err := k.encode(r, tenant, nv)
 		if err != nil {
-			return zero, err
+			return err
 		}
 		b := r.NewBatch()
 		b.atVersion(key, it.Version, errStale)
 		if err := b.put(key, enc); err != nil {
-			return zero, err
+			return err
 		}
 		newIdx := k.index(tenant, nv)
 		keep := map[string]bool{}
@@ -226,47 +223,38 @@ func updateCascade[T any](ctx context.Context, r *Repo, k kind[T], tenant, id st
 			}
 			b.absent(e.key, fmt.Errorf("%w: %s", ErrDuplicate, e.what))
 			if err := b.put(e.key, e.value); err != nil {
-				return zero, err
+				return err
 			}
 		}
 		if cascade != nil {
 			if err := cascade(b, old, nv); err != nil {
-				return zero, err
+				return err
 			}
 		}
 		idx, err := r.Commit(ctx, b)
-		if err == nil {
-			setVersion(&nv, idx)
-			return nv, nil
+		if err != nil {
+			return err
 		}
-		if !errors.Is(err, errStale) {
-			return zero, err
-		}
-		if attempt >= r.maxAttempts {
-			return zero, fmt.Errorf("%w: %s %q after %d attempts", ErrConflict, k.name, id, attempt)
-		}
-		if err := sleepCtx(ctx, r.backoff(attempt)); err != nil {
-			return zero, err
-		}
-	}
+		setVersion(&nv, idx)
+		out = nv
+		return nil
+	})
+	return out, err
 }
 
 // deleteRecord removes a record and its index keys; cascade adds what goes
 // with it (it runs on every attempt, against the current state).
 func deleteRecord[T any](ctx context.Context, r *Repo, k kind[T], tenant, id string, check func(T) error, cascade func(*Batch, T) error) (T, error) {
-	var zero T
+	var out T
 	key := k.key(tenant, id)
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return zero, err
-		}
+	err := r.retryStale(ctx, fmt.Sprintf("delete %s %q", k.name, id), func() error {
 		v, it, err := load(r, k, tenant, id)
 		if err != nil {
-			return zero, err
+			return err
 		}
 		if check != nil {
 			if err := check(v); err != nil {
-				return zero, err
+				return err
 			}
 		}
 		b := r.NewBatch()
@@ -277,23 +265,16 @@ func deleteRecord[T any](ctx context.Context, r *Repo, k kind[T], tenant, id str
 		}
 		if cascade != nil {
 			if err := cascade(b, v); err != nil {
-				return zero, err
+				return err
 			}
 		}
-		_, err = r.Commit(ctx, b)
-		if err == nil {
-			return v, nil
+		if _, err := r.Commit(ctx, b); err != nil {
+			return err
 		}
-		if !errors.Is(err, errStale) {
-			return zero, err
-		}
-		if attempt >= r.maxAttempts {
-			return zero, fmt.Errorf("%w: delete %s %q after %d attempts", ErrConflict, k.name, id, attempt)
-		}
-		if err := sleepCtx(ctx, r.backoff(attempt)); err != nil {
-			return zero, err
-		}
-	}
+		out = v
+		return nil
+	})
+	return out, err
 }
 
 // scanAll returns every live item under prefix.
@@ -315,8 +296,8 @@ func (r *Repo) scanAll(prefix []byte) ([]store.Item, error) {
 
 // retryStale runs attempt until it fails with something other than
 // errStale, at most r.maxAttempts times with r.backoff between tries; then
-// ErrConflict naming what. It is the loop of update and deleteRecord for
-// writes that are not one record's compare-and-swap.
+// ErrConflict naming what. It is the optimistic loop of every write that
+// reads, decides and commits on the versions it read.
 func (r *Repo) retryStale(ctx context.Context, what string, attempt func() error) error {
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
