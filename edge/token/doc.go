@@ -23,9 +23,17 @@
 // The body is application/x-www-form-urlencoded or application/json; the
 // query string is a last-resort fallback (API.md B.4). A parameter given
 // twice is invalid_request (RFC 6749 §3.2), also across body and query; an
-// empty value is absent. Note that the fallback accepts client_secret in
-// the URL, which RFC 6749 §2.3.1 forbids: API.md keeps it for parity with
-// seed 000; Authok clients send the body.
+// empty value is absent and never hides a copy with a value. The query
+// fallback refuses client_secret and client_assertion (RFC 6749 §2.3.1:
+// credentials never in the URL), although seed 000's example puts them
+// there.
+//
+// # Scope
+//
+// The token's scope is the client grant's scopes ∩ the requested ones
+// (API.md B.4, E.1), all granted scopes when none is requested; a request
+// none of whose scopes is granted is invalid_scope. The response always
+// states the issued scope.
 //
 // # Client authentication
 //
@@ -34,7 +42,12 @@
 // the store) and none (public clients, which client_credentials refuses).
 // Exactly one method per request, matching the client's
 // token_endpoint_auth_method; client_secret_jwt is answered invalid_client
-// (not implemented). Secrets are compared in constant time.
+// (not implemented). Secrets are compared in constant time. Every failure
+// that involves a client record (unknown client, other method, wrong
+// secret, no keys, bad signature) answers the same "client authentication
+// failed", so the endpoint does not reveal which clients exist or how they
+// authenticate; the precise reason is in the tenant's exchange_failed log
+// event.
 //
 // # Hot path
 //
