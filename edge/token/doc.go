@@ -32,8 +32,8 @@
 //
 // The token's scope is the client grant's scopes ∩ the requested ones
 // (API.md B.4, E.1), all granted scopes when none is requested; a request
-// none of whose scopes is granted is invalid_scope. The response always
-// states the issued scope.
+// none of whose scopes is granted is invalid_scope. The response states
+// the issued scope (RFC 6749 §5.1), and omits it only when it is empty.
 //
 // # Client authentication
 //
