@@ -18,12 +18,11 @@ const (
 	// Append new command types here; never renumber or remove one.
 )
 
-// Limits that keep a hostile or corrupt envelope from allocating without bound.
-const (
-	maxCondsOrOps = 1 << 16
-	maxBatch      = 1 << 12
-	maxValueSize  = 16 << 20
-)
+// maxBatch bounds the transactions of one batch entry; with the limits of a
+// transaction (MaxTxnOps, MaxKeySize, MaxValueSize, which Validate enforces
+// before a proposal), it keeps a hostile or corrupt envelope from
+// allocating without bound.
+const maxBatch = 1 << 12
 
 var errShortEnvelope = errors.New("store: truncated command")
 
@@ -203,7 +202,7 @@ func (d *decoder) bytes(max int) []byte {
 func (d *decoder) txn() Txn {
 	var t Txn
 	t.Now = fromUnixNanos(d.varint())
-	nc := d.count(maxCondsOrOps)
+	nc := d.count(MaxTxnOps)
 	if nc > 0 {
 		t.Conds = make([]Cond, 0, nc)
 	}
@@ -213,14 +212,14 @@ func (d *decoder) txn() Txn {
 		c.Version = d.uvarint()
 		t.Conds = append(t.Conds, c)
 	}
-	no := d.count(maxCondsOrOps)
+	no := d.count(MaxTxnOps)
 	if no > 0 {
 		t.Ops = make([]Op, 0, no)
 	}
 	for i := 0; i < no && d.err == nil; i++ {
 		op := Op{Kind: OpKind(d.byte())}
 		op.Key = d.bytes(MaxKeySize)
-		op.Value = d.bytes(maxValueSize)
+		op.Value = d.bytes(MaxValueSize)
 		op.ExpiresAt = fromUnixNanos(d.varint())
 		t.Ops = append(t.Ops, op)
 	}

@@ -533,7 +533,7 @@ func (s *state) replace(r io.Reader) (uint64, error) {
 		if klen == 0 {
 			break
 		}
-		if klen > MaxKeySize+16 || vlen > maxValueSize+headerSize {
+		if klen > MaxKeySize+16 || vlen > MaxValueSize+headerSize {
 			return 0, fmt.Errorf("store: restore: record of %d+%d bytes is too large", klen, vlen)
 		}
 		kv := make([]byte, klen+vlen)

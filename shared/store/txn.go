@@ -79,25 +79,31 @@ func PutExpiring(key, value []byte, at time.Time) Op {
 }
 func Delete(key []byte) Op { return Op{Kind: OpDelete, Key: key} }
 
-// Validate reports a malformed transaction before it is proposed.
+// Validate reports a malformed transaction before it is proposed. It
+// enforces every limit the log's decoder enforces: a transaction that
+// passed here and failed to decode on apply would stop every replica at
+// that entry, for good.
 func (t Txn) Validate() error {
 	if len(t.Ops) == 0 && len(t.Conds) == 0 {
 		return errors.New("store: empty transaction")
 	}
+	if len(t.Conds) > MaxTxnOps || len(t.Ops) > MaxTxnOps {
+		return fmt.Errorf("store: %d conditions and %d ops: at most %d of each", len(t.Conds), len(t.Ops), MaxTxnOps)
+	}
 	for i, c := range t.Conds {
-		if len(c.Key) == 0 {
-			return fmt.Errorf("store: condition %d: empty key", i)
+		if err := checkKey(c.Key); err != nil {
+			return fmt.Errorf("store: condition %d: %w", i, err)
 		}
 		if c.Kind < CondAbsent || c.Kind > CondVersion {
 			return fmt.Errorf("store: condition %d: unknown kind %d", i, c.Kind)
 		}
 	}
 	for i, op := range t.Ops {
-		if len(op.Key) == 0 {
-			return fmt.Errorf("store: op %d: empty key", i)
+		if err := checkKey(op.Key); err != nil {
+			return fmt.Errorf("store: op %d: %w", i, err)
 		}
-		if len(op.Key) > MaxKeySize {
-			return fmt.Errorf("store: op %d: key of %d bytes exceeds %d", i, len(op.Key), MaxKeySize)
+		if len(op.Value) > MaxValueSize {
+			return fmt.Errorf("store: op %d: value of %d bytes exceeds %d", i, len(op.Value), MaxValueSize)
 		}
 		if op.Kind != OpPut && op.Kind != OpDelete {
 			return fmt.Errorf("store: op %d: unknown kind %d", i, op.Kind)
@@ -106,8 +112,26 @@ func (t Txn) Validate() error {
 	return nil
 }
 
-// MaxKeySize bounds keys so that internal index keys stay small.
-const MaxKeySize = 4096
+func checkKey(key []byte) error {
+	switch {
+	case len(key) == 0:
+		return errors.New("empty key")
+	case len(key) > MaxKeySize:
+		return fmt.Errorf("key of %d bytes exceeds %d", len(key), MaxKeySize)
+	}
+	return nil
+}
+
+// Limits of one transaction, the same for the log's decoder.
+const (
+	// MaxKeySize bounds keys so that internal index keys stay small.
+	MaxKeySize = 4096
+	// MaxValueSize bounds one value.
+	MaxValueSize = 16 << 20
+	// MaxTxnOps bounds the conditions, and separately the ops, of one
+	// transaction.
+	MaxTxnOps = 1 << 16
+)
 
 // Result is what a committed transaction reports.
 type Result struct {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -396,6 +397,12 @@ func testInvalidTxn(t *testing.T, s store.Store, _ *Clock) {
 		{"empty cond key", store.Txn{Conds: []store.Cond{store.Absent(nil)}}},
 		{"unknown op", store.Txn{Ops: []store.Op{{Kind: 99, Key: []byte("k")}}}},
 		{"oversized key", store.Txn{Ops: []store.Op{store.Put(make([]byte, store.MaxKeySize+1), nil)}}},
+		// The log's decoder refuses each of these: proposed, they would
+		// stop every replica at that entry.
+		{"oversized cond key", store.Txn{Conds: []store.Cond{store.Absent(make([]byte, store.MaxKeySize+1))}, Ops: []store.Op{put("k", "v")}}},
+		{"oversized value", store.Txn{Ops: []store.Op{store.Put([]byte("k"), make([]byte, store.MaxValueSize+1))}}},
+		{"too many ops", store.Txn{Ops: slices.Repeat([]store.Op{put("k", "v")}, store.MaxTxnOps+1)}},
+		{"too many conds", store.Txn{Conds: slices.Repeat([]store.Cond{store.Present([]byte("k"))}, store.MaxTxnOps+1)}},
 	}
 	before := s.AppliedIndex()
 	for _, tc := range tests {
@@ -408,6 +415,11 @@ func testInvalidTxn(t *testing.T, s store.Store, _ *Clock) {
 	if s.AppliedIndex() != before {
 		t.Fatal("invalid transactions were applied")
 	}
+	// And the store still takes writes, at the limits too.
+	mustApply(t, s, store.Txn{
+		Conds: []store.Cond{store.Absent(make([]byte, store.MaxKeySize))},
+		Ops:   []store.Op{store.Put(make([]byte, store.MaxKeySize), make([]byte, 1<<20))},
+	})
 }
 
 func testConcurrentCAS(t *testing.T, s store.Store, _ *Clock) {
