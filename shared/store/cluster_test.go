@@ -311,3 +311,32 @@ func TestClusterOverMutualTLS(t *testing.T) {
 		}
 	}
 }
+
+// A write made while the leader hands leadership over is retried, not
+// reported as of unknown outcome: raft refuses it before it reaches the
+// log. The transfer targets a stopped follower that is behind, so it stays
+// in progress until it times out and the old leader carries on.
+func TestClusterWriteDuringLeadershipTransfer(t *testing.T) {
+	c := storetest.NewCluster(t, 3, 0, storetest.ClusterOptions{})
+	leader := c.Leader()
+	var target *storetest.Member
+	for _, m := range c.Members {
+		if m != leader {
+			target = m
+		}
+	}
+	target.Kill()
+	// One write it misses: the transfer waits for it to catch up.
+	if _, err := leader.Node.Apply(ctxT(t, 10*time.Second), store.Txn{Ops: []store.Op{put("before-transfer", "v")}}); err != nil {
+		t.Fatal(err)
+	}
+	leader.Node.StartLeadershipTransfer(target.ID, target.RaftAddr)
+	time.Sleep(50 * time.Millisecond) // let the leader loop take the transfer up
+	res, err := leader.Node.Apply(ctxT(t, 10*time.Second), store.Txn{Ops: []store.Op{put("during-transfer", "v")}})
+	if err != nil {
+		t.Fatalf("write during a leadership transfer: %v", err)
+	}
+	if it, err := leader.Node.Get([]byte("during-transfer")); err != nil || it.Version != res.Index {
+		t.Fatalf("after the write: %+v, %v", it, err)
+	}
+}

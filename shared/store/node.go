@@ -419,7 +419,12 @@ func (n *Node) proposeEntry(ctx context.Context, data []byte) ([]error, uint64, 
 		switch {
 		case errors.Is(err, raft.ErrNotLeader):
 			return nil, 0, errNotLeader
-		case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		case errors.Is(err, raft.ErrLeadershipTransferInProgress):
+			// Refused before it reached the log (raft answers it from the
+			// leader loop): retry, here or at the next leader. Every
+			// graceful stop of a leader transfers leadership first.
+			return nil, 0, fmt.Errorf("%w: leadership transfer in progress", errNotLeader)
+		case errors.Is(err, raft.ErrLeadershipLost):
 			return nil, 0, ErrOutcomeUnknown
 		case errors.Is(err, raft.ErrEnqueueTimeout):
 			return nil, 0, fmt.Errorf("store: raft did not accept the write in time: %w", err)
