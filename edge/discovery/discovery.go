@@ -41,6 +41,7 @@ type Config struct {
 type Handler struct {
 	cfg    Config
 	docs   atomic.Pointer[map[string]*rendered] // tenant name -> documents
+	epoch  atomic.Uint64                        // bumped by every drop, under mu
 	mu     sync.Mutex                           // serialises rendering
 	cancel func()
 }
@@ -94,6 +95,9 @@ func (h *Handler) invalidate(ev store.Event) {
 func (h *Handler) drop(tenant string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	// Bump even when nothing is cached: a render in flight may be about to
+	// store what this write changed (see documents).
+	h.epoch.Add(1)
 	cur := *h.docs.Load()
 	if tenant == "" {
 		if len(cur) == 0 {
@@ -116,7 +120,11 @@ func (h *Handler) drop(tenant string) {
 }
 
 // documents returns the tenant's rendered documents, rendering them once.
-func (h *Handler) documents(t model.Tenant) (*rendered, error) {
+// epoch is h.epoch as read before t was resolved. If a drop happened
+// since, t may predate that write: the result is still served, since this
+// request overlapped the write, but not cached (as keys.Manager does).
+// Re-resolving would only help this one request, at the cost of a retry loop.
+func (h *Handler) documents(t model.Tenant, epoch uint64) (*rendered, error) {
 	if r := (*h.docs.Load())[t.Name]; r != nil {
 		return r, nil
 	}
@@ -129,6 +137,9 @@ func (h *Handler) documents(t model.Tenant) (*rendered, error) {
 	r, err := render(t, h.cfg.Keys)
 	if err != nil {
 		return nil, err
+	}
+	if h.epoch.Load() != epoch {
+		return r, nil
 	}
 	next := make(map[string]*rendered, len(cur)+1)
 	for k, v := range cur {
@@ -201,12 +212,15 @@ func (h *Handler) ServeJWKS(ctx *fasthttp.RequestCtx) { h.serve(ctx, true) }
 func (h *Handler) ServeConfiguration(ctx *fasthttp.RequestCtx) { h.serve(ctx, false) }
 
 func (h *Handler) serve(ctx *fasthttp.RequestCtx, jwks bool) {
+	// Read the epoch before the tenant: a write applied after this point
+	// keeps a render from t out of the cache.
+	epoch := h.epoch.Load()
 	t, err := h.cfg.Tenants.TenantByHostBytes(ctx.Host())
 	if err != nil {
 		writeError(ctx, fasthttp.StatusNotFound, "unknown tenant")
 		return
 	}
-	docs, err := h.documents(t)
+	docs, err := h.documents(t, epoch)
 	if err != nil {
 		h.cfg.Logger.Error("discovery: render", "tenant", t.Name, "err", err)
 		writeError(ctx, fasthttp.StatusInternalServerError, "the tenant's keys could not be read")

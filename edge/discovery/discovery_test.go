@@ -15,13 +15,18 @@ import (
 	"github.com/authok-edge/authok/shared/bootstrap"
 	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/keys"
+	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
+	"github.com/authok-edge/authok/shared/store"
 	"github.com/authok-edge/authok/shared/store/storetest"
 )
 
 type fixture struct {
 	base string
+	st   store.Store
+	repo *repo.Repo
+	dir  *directory.Directory
 	km   *keys.Manager
 	h    *discovery.Handler
 }
@@ -66,7 +71,7 @@ func setup(t *testing.T) fixture {
 	}}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })
-	return fixture{base: base, km: km, h: h}
+	return fixture{base: base, st: st, repo: r, dir: dir, km: km, h: h}
 }
 
 func get(t *testing.T, url string) (int, []byte, http.Header) {
@@ -206,5 +211,84 @@ func TestJWKSHandlerDoesNotAllocateWhenWarm(t *testing.T) {
 	// directory hands out.
 	if allocs > 1 {
 		t.Fatalf("%.0f allocations per warm request", allocs)
+	}
+}
+
+// racingTenants resolves through the directory, then runs during (once)
+// before returning: a write applied there lands after the tenant was read
+// and before the Handler renders with it, as the reviewer's probe did.
+type racingTenants struct {
+	discovery.Tenants
+	during func()
+}
+
+func (r *racingTenants) TenantByHostBytes(host []byte) (model.Tenant, error) {
+	t, err := r.Tenants.TenantByHostBytes(host)
+	if during := r.during; during != nil {
+		r.during = nil
+		during()
+	}
+	return t, err
+}
+
+// issuerOf serves the configuration to a request for host and returns
+// the issuer it names.
+func issuerOf(t *testing.T, h *discovery.Handler, host string) string {
+	t.Helper()
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/.well-known/openid-configuration")
+	ctx.Request.Header.SetHost(host)
+	h.ServeConfiguration(&ctx)
+	var md discovery.ProviderMetadata
+	if err := json.Unmarshal(ctx.Response.Body(), &md); err != nil {
+		t.Fatalf("status %d: %v", ctx.Response.StatusCode(), err)
+	}
+	return md.Issuer
+}
+
+// OpenID Connect Discovery §4.3: the metadata's issuer must equal the
+// tokens'. A tenant write applied between the tenant lookup and the render
+// must not leave the old issuer cached.
+func TestIssuerChangeDuringLookupIsNotCached(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		serve func(*discovery.Handler, *fasthttp.RequestCtx) // the racing request
+	}{
+		{"configuration races the write", (*discovery.Handler).ServeConfiguration},
+		{"JWKS races the write", (*discovery.Handler).ServeJWKS},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t)
+			host := f.base[len("http://"):]
+			newIssuer := f.base + "/v2/"
+			tenants := &racingTenants{Tenants: f.dir, during: func() {
+				if _, err := f.repo.UpdateTenant(context.Background(), "default", func(tn model.Tenant) (model.Tenant, error) {
+					tn.Internal.Issuer = newIssuer
+					return tn, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			// Subscribed after the directory, as in cmd/authok.
+			h, err := discovery.New(discovery.Config{Tenants: tenants, Keys: f.km, Store: f.st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(h.Close)
+
+			var ctx fasthttp.RequestCtx
+			ctx.Request.Header.SetHost(host)
+			tc.serve(h, &ctx)
+			if tenants.during != nil {
+				t.Fatal("the write did not run during the lookup")
+			}
+			// The racing request may answer with either issuer; every later
+			// one must name the new issuer.
+			for i := range 2 {
+				if got := issuerOf(t, h, host); got != newIssuer {
+					t.Fatalf("request %d after the write: issuer %q, want %q", i+1, got, newIssuer)
+				}
+			}
+		})
 	}
 }

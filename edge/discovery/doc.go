@@ -7,7 +7,11 @@
 // When the tenant's keys or record change in the store, the apply feed drops
 // the rendered documents before the new index becomes visible, and the next
 // request renders them again: a revoked key is never served after the
-// revocation is applied locally.
+// revocation is applied locally. A render whose tenant was resolved before
+// such a drop is served but not cached (an epoch check, as in keys.Manager),
+// so a stale issuer cannot outlive the write. This relies on the Tenants
+// and Keys caches dropping first: build the Handler after them, since the
+// store runs subscribers in the order they subscribed.
 //
 // The metadata lists exactly what is implemented, nothing more.
 //
