@@ -9,10 +9,15 @@
 //     from a request after they return and fasthttp reuses that memory.
 //   - remote: one or more control-plane base URLs, reached with one
 //     fasthttp.HostClient whose Addr lists them all. HostClient, not
-//     LBClient: HostClient tries every address when dialing fails, so one
-//     control-plane node down costs no request; LBClient would fail the
-//     request it sent to the dead node. Connections are spread over the
-//     nodes round-robin as they are dialed.
+//     LBClient: HostClient tries every address when dialing fails, so a
+//     control-plane node that is down costs no request that has to dial;
+//     LBClient would fail the request it sent to the dead node.
+//     Connections are spread over the nodes round-robin as they are
+//     dialed. A request already written on a kept-alive connection to a
+//     node that then stops is retried on another only if it is idempotent
+//     (GET, HEAD, PUT: fasthttp's rule); a POST, PATCH or DELETE answers
+//     502, as net/http's Transport would: the node may have applied it, and
+//     the edge never replays a write that may have happened.
 //
 // In both modes the request keeps its method, raw path and query, body and
 // headers, and its Host header (the control plane resolves the tenant by
