@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	edgesrv "github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/bootstrap"
 )
 
 // role is what a process runs as.
@@ -57,7 +60,21 @@ type nodeConfig struct {
 	LogLevel  string
 	LogFormat string
 	DebugAddr string
+
+	// Environment-only (readEnv): the management client a new cluster
+	// creates.
+	BootstrapClientID     string
+	BootstrapClientSecret string
 }
+
+// readEnv reads the settings that are never flags.
+func (c *nodeConfig) readEnv(getenv func(string) string) {
+	c.BootstrapClientID = getenv("AUTHOK_BOOTSTRAP_CLIENT_ID")
+	c.BootstrapClientSecret = getenv("AUTHOK_BOOTSTRAP_CLIENT_SECRET")
+}
+
+// bootstraps reports whether this node creates the default tenant.
+func (c *nodeConfig) bootstraps() bool { return c.role == roleDev || c.Bootstrap }
 
 // register adds the role's flags to fs.
 func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
@@ -71,7 +88,7 @@ func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
 		fs.StringVar(&c.NodeID, "node-id", "", "unique, stable id of this node (required)")
 		fs.StringVar(&c.DataDir, "data-dir", "", "directory for this node's state (required)")
 		fs.StringVar(&c.HTTPAddr, "http-addr", "", "address to serve HTTP on: public paths and the internal cluster API (required)")
-		fs.StringVar(&c.HTTPAdvertise, "http-advertise", "", "URL other nodes use to reach --http-addr (default http://<http-addr>)")
+		fs.StringVar(&c.HTTPAdvertise, "http-advertise", "", "URL other nodes use to reach --http-addr (default http://<http-addr>; required when --http-addr has no concrete host, as :9001 or 0.0.0.0:9001)")
 		fs.StringVar(&c.RaftAddr, "raft-addr", "", "address the Raft transport listens on (required)")
 		fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "address other nodes dial for Raft (default --raft-addr)")
 		fs.StringVar(&c.Issuer, "issuer", "", "issuer URL of the default tenant, e.g. https://auth.example.com/ (required)")
@@ -91,7 +108,7 @@ func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
 		fs.BoolVar(&c.Bootstrap, "bootstrap", false, "start a new cluster with this node as its first voter")
 	}
 	if r == roleEdge {
-		fs.Var(&c.ControlURLs, "control-url", "comma-separated control-plane URLs to proxy other paths to (default --join)")
+		fs.Var(&c.ControlURLs, "control-url", "comma-separated control-plane base URLs (one scheme, no path) to proxy other paths to (default --join)")
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain requests on SIGINT/SIGTERM")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "if set, serve Go's /debug/pprof profiles on this address (keep it on loopback)")
@@ -134,14 +151,24 @@ func (c *nodeConfig) validate() error {
 		if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
 			bad("--cluster-secret must be at least 16 characters")
 		}
-		if c.HTTPAdvertise == "" && c.HTTPAddr != "" {
-			c.HTTPAdvertise = "http://" + c.HTTPAddr
+		// Peers dial the advertised URL (the join request carries it), so
+		// it needs a host they can reach; the store rejects an unspecified
+		// Raft address the same way.
+		switch {
+		case c.HTTPAdvertise != "":
+			if u, ok := checkURL(c.HTTPAdvertise, "http-advertise", bad); ok && !dialable(u.Hostname()) {
+				bad("--http-advertise %q: no host other nodes can dial; give this node's address or name", c.HTTPAdvertise)
+			}
+		case c.HTTPAddr != "":
+			if host, port, err := net.SplitHostPort(c.HTTPAddr); err == nil && !dialable(host) {
+				bad("--http-addr %q has no host other nodes can dial: set --http-advertise to the URL they reach this node at, e.g. http://10.0.0.1:%s", c.HTTPAddr, port)
+			} else {
+				c.HTTPAdvertise = "http://" + c.HTTPAddr
+			}
 		}
-		if c.HTTPAdvertise != "" {
-			checkURL(c.HTTPAdvertise, "http-advertise", bad)
-		}
+		joinOK := c.Join == ""
 		if c.Join != "" {
-			checkURL(c.Join, "join", bad)
+			_, joinOK = checkURL(c.Join, "join", bad)
 		}
 		switch c.role {
 		case roleControl:
@@ -150,11 +177,14 @@ func (c *nodeConfig) validate() error {
 			}
 		case roleEdge:
 			required(c.Join, "join")
-			if len(c.ControlURLs) == 0 && c.Join != "" {
-				c.ControlURLs = listFlag{c.Join}
+			name := "--control-url"
+			if len(c.ControlURLs) == 0 && c.Join != "" && joinOK {
+				c.ControlURLs, name = listFlag{c.Join}, "--join (the default --control-url)"
 			}
-			for _, u := range c.ControlURLs {
-				checkURL(u, "control-url", bad)
+			// The edge server's own check, so what passes here is what
+			// edgesrv.New accepts.
+			if len(c.ControlURLs) > 0 {
+				eachError(edgesrv.Config{ControlURLs: c.ControlURLs}.Validate(), func(err error) { bad("%s: %w", name, err) })
 			}
 		}
 		if (c.TLSCert == "") != (c.TLSKey == "") || (c.TLSCert != "" && c.TLSCA == "") {
@@ -175,6 +205,11 @@ func (c *nodeConfig) validate() error {
 			c.Issuer += "/"
 		}
 	}
+	// bootstrap has no exported check of its options; its minimum is
+	// exported, and this is the rule Ensure applies to it.
+	if c.bootstraps() && c.BootstrapClientSecret != "" && len(c.BootstrapClientSecret) < bootstrap.MinClientSecretLength {
+		bad("AUTHOK_BOOTSTRAP_CLIENT_SECRET must be at least %d characters (or unset, to generate one)", bootstrap.MinClientSecretLength)
+	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
 			bad("--debug-addr %q: want host:port", c.DebugAddr)
@@ -189,11 +224,39 @@ func (c *nodeConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-func checkURL(v, flag string, bad func(string, ...any)) {
+func checkURL(v, flag string, bad func(string, ...any)) (*url.URL, bool) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("--%s %q: want an http(s) URL like http://10.0.0.1:8080", flag, v)
+		return nil, false
 	}
+	return u, true
+}
+
+// dialable reports whether another machine can dial host: not empty (":9001")
+// and not the unspecified address (0.0.0.0, ::), which a listener accepts on
+// but a peer would resolve to itself.
+func dialable(host string) bool {
+	if host == "" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsUnspecified()
+}
+
+// eachError calls f with every error errors.Join put into err, flattened,
+// so each problem gets a line of its own.
+func eachError(err error, f func(error)) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			eachError(e, f)
+		}
+		return
+	}
+	f(err)
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -20,6 +20,8 @@ func runCapture(t *testing.T, env map[string]string, args ...string) (int, strin
 func TestCommandLineErrors(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a-file")
 	os.WriteFile(file, []byte("x"), 0o600)
+	secret := map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef"}
+	withKey := map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef", "AUTHOK_MASTER_KEY": newMasterKey(t)}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -55,6 +57,25 @@ func TestCommandLineErrors(t *testing.T) {
 		{"data dir under a file", nil, []string{"dev", "--data-dir", filepath.Join(file, "sub"), "--listen", "127.0.0.1:0"},
 			exitError, []string{"data dir", "not a directory"}},
 		{"members without secret", nil, []string{"members"}, exitUsage, []string{"--cluster-secret is required"}},
+
+		// Caught by validation, not after the node is up. The first two use
+		// no master key so that, without the check, they stop at that error
+		// instead of running.
+		{"http-addr without a host and no advertise", secret, edgeArgs(t, "--http-addr", ":9001"),
+			exitUsage, []string{`--http-addr ":9001"`, "set --http-advertise"}},
+		{"http-addr on every interface and no advertise", secret, controlArgs(t, "--http-addr", "0.0.0.0:9001"),
+			exitUsage, []string{`--http-addr "0.0.0.0:9001"`, "set --http-advertise"}},
+		{"unspecified http-advertise", secret, edgeArgs(t, "--http-advertise", "http://[::]:9001"),
+			exitUsage, []string{`--http-advertise "http://[::]:9001"`, "no host other nodes can dial"}},
+		{"control URL with a path", withKey, edgeArgs(t, "--control-url", "http://127.0.0.1:9001/x"),
+			exitUsage, []string{"--control-url:", "no path"}},
+		{"control URLs of mixed schemes", withKey, edgeArgs(t, "--control-url", "http://127.0.0.1:9001,https://127.0.0.1:9002"),
+			exitUsage, []string{"--control-url:", "scheme https differs"}},
+		{"join with a path as the default control URL", withKey, edgeArgs(t, "--join", "http://127.0.0.1:9/x"),
+			exitUsage, []string{"--join (the default --control-url):", "no path"}},
+		{"short bootstrap client secret", map[string]string{"AUTHOK_BOOTSTRAP_CLIENT_SECRET": "short"},
+			[]string{"dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0"},
+			exitUsage, []string{"AUTHOK_BOOTSTRAP_CLIENT_SECRET must be at least 16 characters"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,4 +121,17 @@ func TestHelpListsEveryFlagWithItsEnvironmentVariable(t *testing.T) {
 			})
 		})
 	}
+}
+
+// controlArgs and edgeArgs are complete command lines of a node on loopback
+// (no master key: that comes from the environment), with extra appended;
+// a repeated flag takes its last value.
+func controlArgs(t *testing.T, extra ...string) []string {
+	return append([]string{"control", "--node-id", "c1", "--data-dir", t.TempDir(), "--http-addr", "127.0.0.1:0",
+		"--raft-addr", "127.0.0.1:0", "--issuer", "http://127.0.0.1:9/", "--bootstrap"}, extra...)
+}
+
+func edgeArgs(t *testing.T, extra ...string) []string {
+	return append([]string{"edge", "--node-id", "e1", "--data-dir", t.TempDir(), "--http-addr", "127.0.0.1:0",
+		"--raft-addr", "127.0.0.1:0", "--issuer", "http://127.0.0.1:9/", "--join", "http://127.0.0.1:9"}, extra...)
 }

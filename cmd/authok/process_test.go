@@ -294,6 +294,37 @@ func TestDevFailsClearlyOnBusyPort(t *testing.T) {
 	}
 }
 
+// A stop signal ends a node that is still trying to join (here a URL no
+// one listens on) at once, as a clean stop: it used to be noticed only
+// after the join gave up, two minutes later.
+func TestEdgeStopsPromptlyWhileJoining(t *testing.T) {
+	dead, httpAddr := servetest.FreeAddr(t), servetest.FreeAddr(t)
+	p := start(t, []string{"AUTHOK_CLUSTER_SECRET=process-test-cluster-secret", "AUTHOK_MASTER_KEY=" + newMasterKey(t)},
+		"edge", "--node-id", "e1", "--raft-addr", servetest.FreeAddr(t), "--http-addr", httpAddr,
+		"--data-dir", t.TempDir(), "--issuer", "http://"+dead+"/", "--join", "http://"+dead)
+	// Serving (and so past everything before the join) but never ready.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never served /healthz: %v; stderr:\n%s", err, p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // a few join attempts
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.waitExit(10 * time.Second); code != exitOK {
+		t.Fatalf("exit %d after SIGTERM while joining, want %d; stderr:\n%s", code, exitOK, p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), "stopping") {
+		t.Fatalf("no stopping log line; stderr:\n%s", p.stderr)
+	}
+}
+
 func newMasterKey(t *testing.T) string {
 	b := make([]byte, 32)
 	rand.Read(b)

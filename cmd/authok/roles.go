@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"strings"
 	"time"
 
@@ -77,6 +78,7 @@ func edgeCommand() *command {
 
 // runNode is the composition root of every serving role.
 func runNode(cfg *nodeConfig, env *environment) error {
+	cfg.readEnv(env.getenv)
 	if err := cfg.validate(); err != nil {
 		return usageError{err}
 	}
@@ -156,7 +158,7 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	}
 	defer node.Close()
 
-	runsBootstrap := cfg.role == roleDev || cfg.Bootstrap
+	runsBootstrap := cfg.bootstraps()
 	var bootstrapping health.Switch
 	if runsBootstrap {
 		bootstrapping.Set(errors.New("creating the default tenant"))
@@ -224,45 +226,42 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		}
 		defer stopDebug()
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- serve(ln) }()
-	logger.Info("serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "data_dir", cfg.DataDir)
-
-	ctx, cancel := context.WithCancel(context.Background())
+	// Serving starts at once (/readyz says what the node still waits for);
+	// joining and bootstrapping run under ctx, which a stop signal cancels,
+	// so a stop ends them at once and is a clean stop, not a failure.
+	ctx, cancel := stopContext(env.stop)
 	defer cancel()
-	if cfg.Join != "" {
-		req := store.JoinRequest{NodeID: cfg.NodeID, RaftAddr: raftAdvertise(cfg), HTTPURL: cfg.HTTPAdvertise, Voter: cfg.role == roleControl}
-		joinCtx, joinCancel := context.WithTimeout(ctx, 2*time.Minute)
-		err := store.Join(joinCtx, internalClient, []byte(cfg.ClusterSecret), cfg.Join, req)
-		joinCancel()
-		if err != nil {
-			return fmt.Errorf("join the cluster via %s: %w", cfg.Join, err)
+	failed := make(chan error, 2) // one from each goroutine at most
+	go func() { failed <- fmt.Errorf("serve: %w", serve(ln)) }()
+	logger.Info("serving", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "data_dir", cfg.DataDir)
+	go func() {
+		if cfg.Join != "" {
+			if err := joinCluster(ctx, cfg, internalClient, logger); err != nil {
+				failed <- err
+				return
+			}
 		}
-		logger.Info("joined the cluster", "via", cfg.Join, "voter", req.Voter)
-	}
-	bootErr := make(chan error, 1)
-	if runsBootstrap {
-		go func() {
-			res, err := ensureDefaultTenant(ctx, node, box, km, cfg, env)
+		if runsBootstrap {
+			res, err := ensureDefaultTenant(ctx, node, box, km, cfg)
 			if err != nil {
-				bootErr <- err
+				failed <- err
 				return
 			}
 			// Credentials first: whoever waits for /readyz may read them next.
 			reportBootstrap(env, logger, cfg, res)
 			bootstrapping.Set(nil)
-		}()
-	}
+		}
+	}()
 
 	select {
-	case sig := <-env.stop:
-		logger.Info("stopping", "signal", sig.String())
-	case err := <-serveErr:
-		return fmt.Errorf("serve: %w", err)
-	case err := <-bootErr:
-		return err
+	case <-ctx.Done():
+	case err := <-failed:
+		if ctx.Err() == nil {
+			return err
+		}
+		// The stop signal cut it short: stop as asked.
 	}
-	cancel()
+	logger.Info("stopping", "signal", stopCause(ctx))
 	drain, drainCancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer drainCancel()
 	if err := shutdown(drain); err != nil {
@@ -277,6 +276,48 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		return fmt.Errorf("stop store: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// stopSignal is the cause of a context that stopContext cancelled.
+type stopSignal struct{ os.Signal }
+
+func (s stopSignal) Error() string { return "stopped by " + s.String() }
+
+// stopContext returns a context cancelled, with a stopSignal as its cause,
+// when stop delivers a signal; everything the node waits on runs under it.
+// A nil stop (tests of the command line) never cancels it.
+func stopContext(stop <-chan os.Signal) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		select {
+		case sig := <-stop:
+			cancel(stopSignal{sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
+// stopCause names the signal that cancelled ctx.
+func stopCause(ctx context.Context) string {
+	var s stopSignal
+	if errors.As(context.Cause(ctx), &s) {
+		return s.String()
+	}
+	return ""
+}
+
+// joinCluster asks the cluster at --join to add this node, retrying until
+// it answers, ctx ends or two minutes pass.
+func joinCluster(ctx context.Context, cfg *nodeConfig, client *http.Client, logger *slog.Logger) error {
+	req := store.JoinRequest{NodeID: cfg.NodeID, RaftAddr: raftAdvertise(cfg), HTTPURL: cfg.HTTPAdvertise, Voter: cfg.role == roleControl}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := store.Join(ctx, client, []byte(cfg.ClusterSecret), cfg.Join, req); err != nil {
+		return fmt.Errorf("join the cluster via %s: %w", cfg.Join, err)
+	}
+	logger.Info("joined the cluster", "via", cfg.Join, "voter", req.Voter)
 	return nil
 }
 
@@ -339,7 +380,7 @@ func masterKey(cfg *nodeConfig, env *environment) (secretbox.Key, error) {
 
 // ensureDefaultTenant waits for the store to take writes, then creates
 // the default tenant and management client unless they exist.
-func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Key, km *keys.Manager, cfg *nodeConfig, env *environment) (bootstrap.Result, error) {
+func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Key, km *keys.Manager, cfg *nodeConfig) (bootstrap.Result, error) {
 	for node.Ready(cfg.ReadyMaxLag) != nil {
 		select {
 		case <-ctx.Done():
@@ -349,8 +390,8 @@ func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Ke
 	}
 	opts := bootstrap.Options{
 		Issuer:       cfg.Issuer,
-		ClientID:     env.getenv("AUTHOK_BOOTSTRAP_CLIENT_ID"),
-		ClientSecret: env.getenv("AUTHOK_BOOTSTRAP_CLIENT_SECRET"),
+		ClientID:     cfg.BootstrapClientID,
+		ClientSecret: cfg.BootstrapClientSecret,
 		Keys:         km,
 	}
 	var lastErr error
