@@ -29,7 +29,7 @@ const maxBatchBytes = 64 << 20
 
 // maxShipBytes bounds the events (their JSON) one transaction ships, so a
 // stored batch stays far below the store's value limit even when the
-// events do not compress (16 KiB of random user agent each).
+// events do not compress (MaxEventBytes of random details each).
 const maxShipBytes = 4 << 20
 
 var (

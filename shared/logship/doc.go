@@ -4,11 +4,25 @@
 //
 // Record encodes the event to its C.11 JSON at once (so the caller may
 // reuse every byte it passed) and appends it to a bounded in-memory ring;
-// it takes one short mutex and never blocks on the store. When the ring is
-// full the oldest event is dropped and counted
-// (authok_logship_events_dropped_total): under a flood (an attacker
-// hammering the token endpoint with bad credentials) a node keeps its
-// latency and loses the oldest events, not the newest.
+// it takes one short mutex and never blocks on the store. The JSON carries
+// the event's id three times, as log_id, id (Authok's key) and _id (the
+// SDK's; API.md C.11 and F.3: emit both).
+//
+// Memory is bounded whatever a client sends. Every string of an event is
+// cut at Record to its limit (MaxFieldBytes for ids, names, hostname and
+// audience, MaxTextBytes for description, user_agent and detail values,
+// MaxScopeBytes for scope; at most MaxDetails details) between
+// characters; the limit counts the JSON's bytes after escaping, an
+// invalid UTF-8 byte as the 6 of \ufffd, so one event's JSON is at most
+// MaxEventBytes (~16 KiB; the token endpoint's usual event takes ~450 bytes).
+// The ring is bounded by count (Config.Capacity, 16,384 events) and by
+// bytes (Config.MaxBytes, 64 MiB of encoded events). When either is full
+// the oldest events are dropped until the new one fits, and counted
+// (authok_logship_events_dropped_total; authok_logship_buffered_bytes
+// shows the bytes held): under a flood (an attacker hammering the token
+// endpoint with bad credentials, or with 20 KB client_ids while shipping
+// is stalled) a node keeps its latency and memory and loses the oldest
+// events, not the newest.
 //
 // A background goroutine ships the ring in batches, one store transaction
 // per batch, every FlushInterval or as soon as a batch is full. A batch is

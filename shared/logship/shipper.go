@@ -21,6 +21,7 @@ import (
 // Defaults for the zero values of Config.
 const (
 	DefaultCapacity      = 16384
+	DefaultMaxBytes      = 64 << 20
 	DefaultBatchSize     = 1024
 	DefaultFlushInterval = time.Second
 	DefaultRetention     = 30 * 24 * time.Hour
@@ -40,6 +41,10 @@ type Config struct {
 	// Capacity is how many events the ring holds before dropping the
 	// oldest. Default DefaultCapacity.
 	Capacity int
+	// MaxBytes is how many bytes of encoded events (their buffers'
+	// capacity) the ring holds before dropping the oldest, whatever their
+	// number; at least MaxEventBytes. Default DefaultMaxBytes.
+	MaxBytes int
 	// BatchSize is the most events one transaction carries. Default
 	// DefaultBatchSize.
 	BatchSize int
@@ -72,17 +77,21 @@ func (c Config) Validate() error {
 	}{
 		{"Capacity", int64(c.Capacity)}, {"BatchSize", int64(c.BatchSize)},
 		{"FlushInterval", int64(c.FlushInterval)}, {"Retention", int64(c.Retention)},
-		{"ApplyTimeout", int64(c.ApplyTimeout)},
+		{"ApplyTimeout", int64(c.ApplyTimeout)}, {"MaxBytes", int64(c.MaxBytes)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("logship: Config.%s is negative", f.name))
 		}
+	}
+	if c.MaxBytes > 0 && c.MaxBytes < MaxEventBytes {
+		errs = append(errs, fmt.Errorf("logship: Config.MaxBytes %d is below one event's bound MaxEventBytes (%d)", c.MaxBytes, MaxEventBytes))
 	}
 	return errors.Join(errs...)
 }
 
 func (c Config) withDefaults() Config {
 	c.Capacity = cmp.Or(c.Capacity, DefaultCapacity)
+	c.MaxBytes = cmp.Or(c.MaxBytes, DefaultMaxBytes)
 	c.BatchSize = cmp.Or(c.BatchSize, DefaultBatchSize)
 	c.BatchSize = min(c.BatchSize, c.Capacity)
 	c.FlushInterval = cmp.Or(c.FlushInterval, DefaultFlushInterval)
@@ -102,10 +111,11 @@ func (c Config) withDefaults() Config {
 type Shipper struct {
 	cfg Config
 
-	mu   sync.Mutex
-	ring []entry
-	head uint64 // sequence number of the oldest event held
-	tail uint64 // sequence number the next event gets
+	mu    sync.Mutex
+	ring  []entry
+	head  uint64 // sequence number of the oldest event held
+	tail  uint64 // sequence number the next event gets
+	bytes int    // the held events' cap(value), at most cfg.MaxBytes
 
 	shipMu sync.Mutex // one batch in flight at a time
 
@@ -160,8 +170,8 @@ func (s *Shipper) Start() {
 }
 
 // Record encodes e and queues it for shipping; it never blocks on the
-// store. With the ring full the oldest event is dropped. e and its slices
-// are not kept.
+// store. With the ring full, by count or by bytes, the oldest events are
+// dropped until the new one fits. e and its slices are not kept.
 func (s *Shipper) Record(e *Event) {
 	if s == nil || e.Tenant == "" {
 		return
@@ -177,16 +187,26 @@ func (s *Shipper) Record(e *Event) {
 	binary.LittleEndian.PutUint16(ent[8:10], uint16(rand.Uint32()))
 	var id [IDLength]byte
 	appendID(id[:0], date, ent)
-	value := e.appendJSON(make([]byte, 0, e.sizeHint()), id[:], date)
+	hint := e.sizeHint()
+	value := e.appendJSON(make([]byte, 0, hint), id[:], date)
+	if len(value) > hint {
+		// Escaping outgrew the hint (a rare, odd event) and append grew
+		// the buffer by its own rule: keep an exact copy, so that what
+		// the ring counts, cap(value), is at most MaxEventBytes (as the
+		// hint is).
+		value = append(make([]byte, 0, len(value)), value...)
+	}
+	size := cap(value) // what the ring keeps alive
 
 	s.mu.Lock()
-	if s.tail-s.head == uint64(len(s.ring)) {
-		s.ring[s.head%uint64(len(s.ring))] = entry{}
-		s.head++
-		s.dropped.Add(1)
+	// size <= MaxBytes (Validate), so this stops once the ring is empty
+	// at the latest.
+	for s.tail-s.head == uint64(len(s.ring)) || (s.bytes+size > s.cfg.MaxBytes && s.tail > s.head) {
+		s.dropOldest()
 	}
 	s.ring[s.tail%uint64(len(s.ring))] = entry{tenant: e.Tenant, id: id, date: date, value: value}
 	s.tail++
+	s.bytes += size
 	full := s.tail-s.head >= uint64(s.cfg.BatchSize)
 	s.mu.Unlock()
 	s.recorded.Add(1)
@@ -196,6 +216,15 @@ func (s *Shipper) Record(e *Event) {
 		default:
 		}
 	}
+}
+
+// dropOldest drops the oldest event held; s.mu is held.
+func (s *Shipper) dropOldest() {
+	old := &s.ring[s.head%uint64(len(s.ring))]
+	s.bytes -= cap(old.value)
+	*old = entry{}
+	s.head++
+	s.dropped.Add(1)
 }
 
 // Close stops the goroutine and ships what is left until ctx ends; the
@@ -315,7 +344,9 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	// still held.
 	end := first + n
 	for seq := max(s.head, first); seq < end; seq++ {
-		s.ring[seq%uint64(len(s.ring))] = entry{}
+		e := &s.ring[seq%uint64(len(s.ring))]
+		s.bytes -= cap(e.value)
+		*e = entry{}
 	}
 	s.head = max(s.head, end)
 	s.mu.Unlock()
@@ -360,23 +391,29 @@ type counters struct {
 // Stats is a snapshot of a shipper's counters.
 type Stats struct {
 	Recorded uint64 // events given to Record
-	Dropped  uint64 // events dropped because the ring was full
+	Dropped  uint64 // events dropped because the ring was full (by count or bytes)
 	Shipped  uint64 // events written to the store
 	Failed   uint64 // batches whose transaction failed (and were retried)
 	Buffered int    // events waiting now
+	// BufferedBytes is what the waiting events hold, at most
+	// Config.MaxBytes.
+	BufferedBytes int
 }
 
 // Stats returns the counters.
 func (s *Shipper) Stats() Stats {
+	s.mu.Lock()
+	buffered, bytes := int(s.tail-s.head), s.bytes
+	s.mu.Unlock()
 	return Stats{
 		Recorded: s.recorded.Load(), Dropped: s.dropped.Load(),
-		Shipped: s.shipped.Load(), Failed: s.failed.Load(), Buffered: s.Buffered(),
+		Shipped: s.shipped.Load(), Failed: s.failed.Load(), Buffered: buffered, BufferedBytes: bytes,
 	}
 }
 
 type collector struct {
-	s                                     *Shipper
-	recorded, dropped, shipped, failed, n *prometheus.Desc
+	s                                            *Shipper
+	recorded, dropped, shipped, failed, n, bytes *prometheus.Desc
 }
 
 func newCollector(s *Shipper) *collector {
@@ -386,10 +423,11 @@ func newCollector(s *Shipper) *collector {
 	return &collector{
 		s:        s,
 		recorded: d("events_recorded_total", "Log events recorded on this node."),
-		dropped:  d("events_dropped_total", "Log events dropped because the in-memory buffer was full."),
+		dropped:  d("events_dropped_total", "Log events dropped because the in-memory buffer was full (by count or by bytes)."),
 		shipped:  d("events_shipped_total", "Log events written to the store."),
 		failed:   d("batches_failed_total", "Batches of log events whose store transaction failed (they are retried)."),
 		n:        d("events_buffered", "Log events waiting to be shipped."),
+		bytes:    d("buffered_bytes", "Bytes held by the log events waiting to be shipped."),
 	}
 }
 
@@ -399,6 +437,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.shipped
 	ch <- c.failed
 	ch <- c.n
+	ch <- c.bytes
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -408,4 +447,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.shipped, prometheus.CounterValue, float64(st.Shipped))
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(st.Failed))
 	ch <- prometheus.MustNewConstMetric(c.n, prometheus.GaugeValue, float64(st.Buffered))
+	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(st.BufferedBytes))
 }

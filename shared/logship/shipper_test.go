@@ -124,7 +124,7 @@ func TestRecordAndFlush(t *testing.T) {
 			batchOf++
 		}
 		want := map[string]any{
-			"log_id": id, "_id": id, "date": date.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02T15:04:05.000Z"),
+			"log_id": id, "id": id, "_id": id, "date": date.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02T15:04:05.000Z"),
 			"type": "exchange_success", "description": "Client Credentials for Access Token",
 			"client_id": "c1", "client_name": `machine "one"`, "audience": "https://api/", "scope": "read:x",
 			"ip": "10.1.2.3", "hostname": "acme.example.com", "user_agent": "Go-http-client/1.1",
@@ -342,6 +342,13 @@ func TestRecordAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(200, func() { s.Record(ev) }); n > 1 {
 		t.Fatalf("Record allocates %v times, want 1", n)
 	}
+	// A hostile event is cut without allocating, and copied once if its
+	// escapes outgrew the first buffer.
+	ev.ClientID = string(make80(20000))
+	ev.UserAgent = make80(12 << 10)
+	if n := testing.AllocsPerRun(200, func() { s.Record(ev) }); n > 2 {
+		t.Fatalf("Record of a hostile event allocates %v times, want at most 2", n)
+	}
 }
 
 func TestDecodeBatchRefusesDamage(t *testing.T) {
@@ -400,7 +407,7 @@ func TestBatchCompresses(t *testing.T) {
 	}
 }
 
-// Events that do not compress (16 KiB of random user agent each) are
+// Events that do not compress (MaxEventBytes of random details each) are
 // split by size, so no transaction nears the store's value limit.
 func TestBatchesAreBoundedBySize(t *testing.T) {
 	st := openStore(t)
@@ -409,18 +416,29 @@ func TestBatchesAreBoundedBySize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ua := make([]byte, 16<<10)
-	for i := range 300 {
-		rand.Read(ua)
+	const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	random := func(n int) string {
+		b := make([]byte, n)
+		rand.Read(b)
+		for i := range b {
+			b[i] = letters[b[i]&63]
+		}
+		return string(b)
+	}
+	const n = 400 // of ~12.7 KB: more than maxShipBytes
+	for i := range n {
 		ev := event("acme", i)
-		ev.UserAgent = ua
+		ev.Details = make([]Detail, MaxDetails)
+		for j := range ev.Details {
+			ev.Details[j] = Detail{random(MaxFieldBytes), random(MaxTextBytes)}
+		}
 		s.Record(ev)
 	}
 	if err := s.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := app.txns.Load(); n < 2 {
-		t.Errorf("~%d MiB of incompressible events in %d transaction(s)", 300*16>>10, n)
+	if txns := app.txns.Load(); txns < 2 {
+		t.Errorf("~5 MiB of incompressible events in %d transaction(s)", txns)
 	}
 	items, _, err := st.Scan(repo.LogPrefix("acme"), nil, 100)
 	if err != nil {
@@ -437,7 +455,7 @@ func TestBatchesAreBoundedBySize(t *testing.T) {
 		}
 		total += len(events)
 	}
-	if total != 300 {
-		t.Fatalf("%d events stored, want 300", total)
+	if total != n {
+		t.Fatalf("%d events stored, want %d", total, n)
 	}
 }
