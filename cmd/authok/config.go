@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -90,7 +91,7 @@ func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
 		fs.StringVar(&c.HTTPAddr, "http-addr", "", "address to serve HTTP on: public paths and the internal cluster API (required)")
 		fs.StringVar(&c.HTTPAdvertise, "http-advertise", "", "URL other nodes use to reach --http-addr (default http://<http-addr>; required when --http-addr has no concrete host, as :9001 or 0.0.0.0:9001)")
 		fs.StringVar(&c.RaftAddr, "raft-addr", "", "address the Raft transport listens on (required)")
-		fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "address other nodes dial for Raft (default --raft-addr)")
+		fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "address other nodes dial for Raft (default --raft-addr; required when --raft-addr has no concrete host, as :7001)")
 		fs.StringVar(&c.Issuer, "issuer", "", "issuer URL of the default tenant, e.g. https://auth.example.com/ (required)")
 		fs.StringVar(&c.Join, "join", "", "HTTP URL of any control-plane node already in the cluster")
 		fs.StringVar(&c.ClusterSecret, "cluster-secret", "", "shared secret that authenticates all inter-node traffic (required)")
@@ -148,6 +149,13 @@ func (c *nodeConfig) validate() error {
 		hostPort(c.HTTPAddr, "http-addr")
 		hostPort(c.RaftAddr, "raft-addr")
 		hostPort(c.RaftAdvertise, "raft-advertise")
+		// The Raft transport refuses to advertise an unspecified address;
+		// say so here, before the node starts.
+		if advertise := cmp.Or(c.RaftAdvertise, c.RaftAddr); advertise != "" {
+			if host, _, err := net.SplitHostPort(advertise); err == nil && !dialable(host) {
+				bad("%q has no host other nodes can dial: set --raft-advertise to the host:port they reach this node's Raft transport at", advertise)
+			}
+		}
 		if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
 			bad("--cluster-secret must be at least 16 characters")
 		}
