@@ -95,6 +95,13 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	if err := prepareDataDir(cfg.DataDir); err != nil {
 		return err
 	}
+	// Before anything in the data dir is read or created (dev's master
+	// key, the store): a second process stops here with the holder's PID.
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	box, err := masterKey(cfg, env)
 	if err != nil {
 		return err

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authok-edge/authok/shared/servetest"
+)
+
+// What a new user meets on the second command: the binary run as a child
+// process, as in process_test.go.
+
+// A second process on a data dir in use stops at once with exit 2, naming
+// the process that holds it; the first keeps serving, and once it stops
+// the data dir is free again.
+func TestSecondProcessOnADataDirInUseNamesTheHolder(t *testing.T) {
+	dev := startDev(t)
+	second := start(t, nil, "dev", "--data-dir", dev.dataDir, "--listen", servetest.FreeAddr(t))
+	if code := second.waitExit(20 * time.Second); code != exitUsage {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitUsage, second.stderr)
+	}
+	want := fmt.Sprintf("data dir %s is in use by another authok process (PID %d)", dev.dataDir, dev.p.cmd.Process.Pid)
+	if !strings.Contains(second.stderr.String(), want) {
+		t.Fatalf("stderr lacks %q:\n%s", want, second.stderr)
+	}
+	waitReady(t, dev.p, dev.base) // the first is unharmed
+	if code := dev.p.stop(); code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, dev.p.stderr)
+	}
+	again := start(t, nil, "dev", "--data-dir", dev.dataDir, "--listen", dev.addr)
+	waitReady(t, again, dev.base)
+	again.stop()
+}
+
+// The control and edge roles take the same lock.
+func TestControlOnADataDirInUseNamesTheHolder(t *testing.T) {
+	dev := startDev(t)
+	env := []string{"AUTHOK_CLUSTER_SECRET=process-test-cluster-secret", "AUTHOK_MASTER_KEY=" + newMasterKey(t)}
+	p := start(t, env, "control", "--node-id", "c1", "--raft-addr", servetest.FreeAddr(t), "--http-addr", servetest.FreeAddr(t),
+		"--data-dir", dev.dataDir, "--issuer", "http://127.0.0.1:9/", "--bootstrap")
+	if code := p.waitExit(20 * time.Second); code != exitUsage {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitUsage, p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), fmt.Sprintf("(PID %d)", dev.p.cmd.Process.Pid)) {
+		t.Fatalf("stderr does not name the holder:\n%s", p.stderr)
+	}
+}
