@@ -782,6 +782,12 @@ func TestVerifyRejects(t *testing.T) {
 		{"garbage", "not.a.token"},
 		{"two parts", "abc.def"},
 		{"too large", strings.Repeat("a", MaxTokenSize) + ".b.c"},
+		// RFC 9068 §4: an ID token (typ JWT) signed with the same key, or a
+		// JWT without typ, is not an access token.
+		{"typ JWT (an ID token)", signWith(rsSigner.WithTyp("JWT"), good)},
+		{"no typ", signWith(rsSigner.WithTyp(""), good)},
+		{"typ at+jwt with a suffix", signWith(rsSigner.WithTyp("at+jwtx"), good)},
+		{"typ of another media type", signWith(rsSigner.WithTyp("application/jwt"), good)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -792,6 +798,13 @@ func TestVerifyRejects(t *testing.T) {
 		})
 	}
 
+	t.Run("typ spellings of RFC 9068", func(t *testing.T) {
+		for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt", "Application/At+JWT"} {
+			if _, err := f.verify(signWith(rsSigner.WithTyp(typ), good)); err != nil {
+				t.Errorf("typ %q: %v", typ, err)
+			}
+		}
+	})
 	t.Run("within leeway", func(t *testing.T) {
 		if _, err := f.verify(signWith(rsSigner, with("exp", now-20))); err != nil {
 			t.Fatalf("token expired 20s ago: %v", err)

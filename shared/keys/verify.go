@@ -23,7 +23,9 @@ const MaxTokenSize = 16 << 10
 // claims (decoded with encoding/json: numbers are float64). The key is
 // chosen by the header's kid among Published keys only; the algorithm is
 // the key's own, and a header naming any other alg (HS256, none, ...) is
-// rejected, so the header never chooses how the signature is checked.
+// rejected, so the header never chooses how the signature is checked. The
+// header's typ must be at+jwt (RFC 9068 §4, see isAccessTokenTyp): the
+// same keys may sign other JWTs (ID tokens), which are not access tokens.
 // iss must equal issuer exactly, aud must contain one of audiences, exp
 // must be present and, like nbf and iat, hold within VerifyLeeway of the
 // Manager's clock. Every failure wraps ErrInvalid (ErrNotFound for a
@@ -44,6 +46,9 @@ func (m *Manager) Verify(tenant, token string, issuer string, audiences []string
 		return nil, fmt.Errorf("%w: token has %d signatures", ErrInvalid, len(sigs))
 	}
 	hdr := sigs[0].ProtectedHeaders()
+	if typ := hdr.Type(); !isAccessTokenTyp(typ) {
+		return nil, fmt.Errorf("%w: token header typ %q is not at+jwt (RFC 9068 §4)", ErrInvalid, typ)
+	}
 	kid := hdr.KeyID()
 	if kid == "" {
 		return nil, fmt.Errorf("%w: token header has no kid", ErrInvalid)
@@ -80,6 +85,16 @@ func (m *Manager) Verify(tenant, token string, issuer string, audiences []string
 		return nil, fmt.Errorf("%w: token audience %v is none of %q", ErrInvalid, claims["aud"], audiences)
 	}
 	return claims, nil
+}
+
+// isAccessTokenTyp reports whether typ names a JWT access token: "at+jwt"
+// or its full media type "application/at+jwt" (RFC 9068 §4, RFC 7515
+// §4.1.9), compared case-insensitively as media types are.
+func isAccessTokenTyp(typ string) bool {
+	if len(typ) > len("application/") && strings.EqualFold(typ[:len("application/")], "application/") {
+		typ = typ[len("application/"):]
+	}
+	return strings.EqualFold(typ, "at+jwt")
 }
 
 // audienceMatches reports whether aud (a string or an array of strings)
