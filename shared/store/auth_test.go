@@ -73,7 +73,7 @@ func checkVerdict(t *testing.T, err error, refused string) {
 
 const (
 	notSigned = "without a valid cluster signature"
-	notNow    = "away from this node's clock"
+	notNow    = "outside the accepted time window"
 	replayed  = "replayed"
 )
 

@@ -38,6 +38,12 @@ func (n *Node) InternalHandler() http.Handler {
 	mux.HandleFunc("GET /internal/v1/status", n.handleStatus)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := verifyRequest(r, n.cfg.ClusterSecret, time.Now())
+		if stale := (*staleError)(nil); errors.As(err, &stale) {
+			// The offset helps an operator fix a clock; the caller, not
+			// yet authenticated, is not told this node's clock.
+			n.log.Warn("store: internal request signed outside the time window",
+				"offset", stale.Offset.Round(time.Second), "remote", r.RemoteAddr, "path", r.URL.Path)
+		}
 		if err != nil {
 			writeInternalError(w, http.StatusUnauthorized, "unauthorized", err)
 			return
