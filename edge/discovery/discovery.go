@@ -197,9 +197,9 @@ func Metadata(issuer string) ProviderMetadata {
 		TokenEndpointAuthMethodsSupported:     []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		TokenEndpointAuthSigningAlgsSupported: []string{"RS256", "PS256", "ES256", "EdDSA"},
 		AccessTokenSigningAlgValuesSupported:  algs,
-		// Required members of OpenID Provider Metadata; no response type is
-		// served until /authorize exists, and no ID token is issued yet.
-		ResponseTypesSupported:           []string{},
+		// Required members of OpenID Provider Metadata (see the package
+		// doc for why "none"); no ID token is issued yet.
+		ResponseTypesSupported:           []string{"none"},
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: algs,
 	}

@@ -3,9 +3,12 @@ package discovery_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -177,6 +180,140 @@ func TestConfigurationListsWhatIsImplemented(t *testing.T) {
 	if gts := md["grant_types_supported"].([]any); len(gts) != 1 || gts[0] != "client_credentials" {
 		t.Fatalf("grant_types_supported %v", gts)
 	}
+	if rts := md["response_types_supported"].([]any); len(rts) != 1 || rts[0] != "none" {
+		t.Errorf("response_types_supported %v, want [none] (nothing is issued from an authorization endpoint)", rts)
+	}
+	for _, p := range metadataProblems(md, issuer) {
+		t.Error(p)
+	}
+}
+
+// TestMetadataProblemsCatches keeps the validity check honest: each
+// document below breaks one rule it must report.
+func TestMetadataProblemsCatches(t *testing.T) {
+	const issuer = "https://t.example/"
+	valid := func() map[string]any {
+		var md map[string]any
+		b, _ := json.Marshal(discovery.Metadata(issuer))
+		_ = json.Unmarshal(b, &md)
+		return md
+	}
+	if p := metadataProblems(valid(), issuer); len(p) > 0 {
+		t.Fatalf("valid metadata reported: %v", p)
+	}
+	tests := []struct {
+		name   string
+		change func(map[string]any)
+	}{
+		{"empty response types", func(m map[string]any) { m["response_types_supported"] = []any{} }},
+		{"no response types", func(m map[string]any) { delete(m, "response_types_supported") }},
+		{"no subject types", func(m map[string]any) { delete(m, "subject_types_supported") }},
+		{"no RS256 for ID tokens", func(m map[string]any) { m["id_token_signing_alg_values_supported"] = []any{"ES256"} }},
+		{"no jwks_uri", func(m map[string]any) { delete(m, "jwks_uri") }},
+		{"other issuer", func(m map[string]any) { m["issuer"] = "https://other.example/" }},
+		{"code without authorization_code", func(m map[string]any) { m["response_types_supported"] = []any{"code"} }},
+		{"token without implicit", func(m map[string]any) { m["response_types_supported"] = []any{"token"} }},
+		{"authorization_code without endpoint", func(m map[string]any) {
+			m["grant_types_supported"] = []any{"client_credentials", "authorization_code"}
+			m["response_types_supported"] = []any{"code"}
+		}},
+		{"endpoint off the issuer", func(m map[string]any) { m["token_endpoint"] = "https://evil.example/oauth/token" }},
+		{"empty list", func(m map[string]any) { m["code_challenge_methods_supported"] = []any{} }},
+		{"grant types omitted", func(m map[string]any) { delete(m, "grant_types_supported") }},
+		{"none as signing alg", func(m map[string]any) { m["token_endpoint_auth_signing_alg_values_supported"] = []any{"none"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := valid()
+			tt.change(md)
+			if p := metadataProblems(md, issuer); len(p) == 0 {
+				t.Errorf("not reported: %v", md)
+			}
+		})
+	}
+}
+
+// metadataProblems checks a provider metadata document against the rules
+// of OpenID Connect Discovery 1.0 §3 and RFC 8414 §2 that a server
+// without an authorization endpoint can meet (authorization_endpoint is
+// required by RFC 8414 only when a grant type uses it). Every later
+// change to Metadata must keep it empty.
+func metadataProblems(md map[string]any, issuer string) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	// strs reads a string array; the loop below reports malformed ones.
+	strs := func(name string) ([]string, bool) {
+		raw, ok := md[name]
+		list, _ := raw.([]any)
+		var s []string
+		for _, v := range list {
+			str, _ := v.(string)
+			s = append(s, str)
+		}
+		return s, ok
+	}
+	if md["issuer"] != issuer {
+		bad("issuer = %v, want %s", md["issuer"], issuer)
+	}
+	for name, v := range md {
+		if _, isBool := v.(bool); strings.HasSuffix(name, "_supported") && !isBool {
+			list, isList := v.([]any)
+			if !isList || len(list) == 0 {
+				bad("%s = %v: must be a non-empty array when present", name, v)
+			}
+			for _, e := range list {
+				if s, isStr := e.(string); !isStr || s == "" {
+					bad("%s holds %v: not a non-empty string", name, e)
+				}
+			}
+		}
+		if strings.HasSuffix(name, "_endpoint") || name == "jwks_uri" {
+			if s, _ := v.(string); !strings.HasPrefix(s, issuer) {
+				bad("%s = %v: not a URL under the issuer", name, v)
+			}
+		}
+	}
+	if _, ok := md["jwks_uri"]; !ok {
+		bad("jwks_uri missing (required)")
+	}
+	if _, ok := md["token_endpoint"]; !ok {
+		bad("token_endpoint missing (required unless only the implicit grant is served)")
+	}
+	for _, name := range []string{"response_types_supported", "subject_types_supported", "id_token_signing_alg_values_supported"} {
+		if _, ok := md[name]; !ok {
+			bad("%s missing (required)", name)
+		}
+	}
+	if algs, _ := strs("id_token_signing_alg_values_supported"); algs != nil && !slices.Contains(algs, "RS256") {
+		bad("id_token_signing_alg_values_supported %v lacks RS256 (OIDC Discovery: it must be included)", algs)
+	}
+	if algs, _ := strs("token_endpoint_auth_signing_alg_values_supported"); slices.Contains(algs, "none") {
+		bad("token_endpoint_auth_signing_alg_values_supported holds none (RFC 8414 forbids it)")
+	}
+	// grant_types_supported defaults to authorization_code and implicit
+	// when omitted, so a server without them must list its grants.
+	grants, ok := strs("grant_types_supported")
+	if !ok {
+		bad("grant_types_supported missing: the default [authorization_code implicit] is not served")
+	}
+	// Response types need the grant types RFC 7591 §2.1 pairs them with.
+	rts, _ := strs("response_types_supported")
+	for _, rt := range rts {
+		for part := range strings.FieldsSeq(rt) {
+			need := map[string]string{"code": "authorization_code", "token": "implicit", "id_token": "implicit"}[part]
+			if part != "none" && need == "" {
+				bad("response type %q: unknown part %q", rt, part)
+			}
+			if need != "" && !slices.Contains(grants, need) {
+				bad("response type %q needs grant type %s, which is not supported", rt, need)
+			}
+		}
+	}
+	usesAuthorize := slices.Contains(grants, "authorization_code") || slices.Contains(grants, "implicit")
+	if _, has := md["authorization_endpoint"]; has != usesAuthorize {
+		bad("authorization_endpoint present = %v, but grant types %v use it = %v", has, grants, usesAuthorize)
+	}
+	return out
 }
 
 func TestUnknownHost(t *testing.T) {
