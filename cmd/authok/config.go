@@ -45,10 +45,11 @@ type nodeConfig struct {
 	Join          string
 	ControlURLs   listFlag // edge: where to proxy what it does not serve
 
-	ClusterSecret string
-	TLSCert       string
-	TLSKey        string
-	TLSCA         string
+	ClusterSecret     string // from AUTHOK_CLUSTER_SECRET (readEnv) or the file
+	ClusterSecretFile string
+	TLSCert           string
+	TLSKey            string
+	TLSCA             string
 
 	HeartbeatTimeout  time.Duration
 	ElectionTimeout   time.Duration
@@ -72,6 +73,7 @@ type nodeConfig struct {
 func (c *nodeConfig) readEnv(getenv func(string) string) {
 	c.BootstrapClientID = getenv("AUTHOK_BOOTSTRAP_CLIENT_ID")
 	c.BootstrapClientSecret = getenv("AUTHOK_BOOTSTRAP_CLIENT_SECRET")
+	c.ClusterSecret = getenv("AUTHOK_CLUSTER_SECRET")
 }
 
 // bootstraps reports whether this node creates the default tenant.
@@ -94,7 +96,7 @@ func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
 		fs.StringVar(&c.RaftAdvertise, "raft-advertise", "", "address other nodes dial for Raft (default --raft-addr; required when --raft-addr has no concrete host, as :7001)")
 		fs.StringVar(&c.Issuer, "issuer", "", "issuer URL of the default tenant, e.g. https://auth.example.com/ (required)")
 		fs.StringVar(&c.Join, "join", "", "HTTP URL of any control-plane node already in the cluster")
-		fs.StringVar(&c.ClusterSecret, "cluster-secret", "", "shared secret that authenticates all inter-node traffic (required)")
+		fs.StringVar(&c.ClusterSecretFile, "cluster-secret-file", "", "file holding the shared secret that authenticates all inter-node traffic (instead of AUTHOK_CLUSTER_SECRET; one of them is required)")
 		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate for inter-node TLS (with --tls-key and --tls-ca)")
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key for inter-node TLS")
 		fs.StringVar(&c.TLSCA, "tls-ca", "", "PEM CA bundle that signs every node's certificate")
@@ -145,7 +147,11 @@ func (c *nodeConfig) validate() error {
 		required(c.HTTPAddr, "http-addr")
 		required(c.RaftAddr, "raft-addr")
 		required(c.Issuer, "issuer")
-		required(c.ClusterSecret, "cluster-secret")
+		if secret, err := loadClusterSecret(c.ClusterSecret, c.ClusterSecretFile); err != nil {
+			errs = append(errs, err)
+		} else {
+			c.ClusterSecret = secret
+		}
 		hostPort(c.HTTPAddr, "http-addr")
 		hostPort(c.RaftAddr, "raft-addr")
 		hostPort(c.RaftAdvertise, "raft-advertise")
@@ -155,9 +161,6 @@ func (c *nodeConfig) validate() error {
 			if host, _, err := net.SplitHostPort(advertise); err == nil && !dialable(host) {
 				bad("%q has no host other nodes can dial: set --raft-advertise to the host:port they reach this node's Raft transport at", advertise)
 			}
-		}
-		if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
-			bad("--cluster-secret must be at least 16 characters")
 		}
 		// Peers dial the advertised URL (the join request carries it), so
 		// it needs a host they can reach; the store rejects an unspecified

@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +48,45 @@ func TestControlOnADataDirInUseNamesTheHolder(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), fmt.Sprintf("(PID %d)", dev.p.cmd.Process.Pid)) {
 		t.Fatalf("stderr does not name the holder:\n%s", p.stderr)
+	}
+}
+
+// A secret on the command line is refused before the node starts (any
+// user of the machine can read a process's arguments); the same node
+// starts with it in a file.
+func TestClusterSecretOnTheCommandLineIsRefused(t *testing.T) {
+	const secret = "process-test-cluster-secret"
+	httpAddr := servetest.FreeAddr(t)
+	args := []string{"control", "--node-id", "c1", "--raft-addr", servetest.FreeAddr(t), "--http-addr", httpAddr,
+		"--data-dir", t.TempDir(), "--issuer", "http://" + httpAddr + "/", "--bootstrap"}
+	env := []string{"AUTHOK_MASTER_KEY=" + newMasterKey(t)}
+	p := start(t, env, append(args, "--cluster-secret", secret)...)
+	if code := p.waitExit(20 * time.Second); code != exitUsage {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitUsage, p.stderr)
+	}
+	stderr := p.stderr.String()
+	for _, want := range []string{"--cluster-secret is not accepted on the command line", "AUTHOK_CLUSTER_SECRET", "--cluster-secret-file"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, secret) {
+		t.Errorf("stderr echoes the secret:\n%s", stderr)
+	}
+
+	file := filepath.Join(t.TempDir(), "cluster-secret")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = start(t, env, append(args, "--cluster-secret-file", file)...)
+	waitReady(t, p, "http://"+httpAddr)
+	// members authenticates with the same secret from the environment.
+	cmd := exec.Command(authokBinary(t), "members", "--url", "http://"+httpAddr)
+	cmd.Env = append(os.Environ(), "AUTHOK_CLUSTER_SECRET="+secret)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "c1") {
+		t.Fatalf("authok members: %v\n%s", err, out)
+	}
+	if code := p.stop(); code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, p.stderr)
 	}
 }

@@ -34,6 +34,9 @@ func newCommand(name, summary string) *command {
 // parse reads the command line, then fills every flag not given there from
 // its environment variable. A flag on the command line wins.
 func (c *command) parse(args []string, getenv func(string) string) error {
+	if err := checkRefusedFlags(args); err != nil {
+		return err
+	}
 	if err := c.fs.Parse(args); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ func TestCommandLineErrors(t *testing.T) {
 	os.WriteFile(file, []byte("x"), 0o600)
 	secret := map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef"}
 	withKey := map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef", "AUTHOK_MASTER_KEY": newMasterKey(t)}
+	secretFile, shortSecretFile, emptyFile := writeTemp(t, "0123456789abcdef\n"), writeTemp(t, "short\n"), writeTemp(t, "\n")
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -39,15 +40,24 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad env value", map[string]string{"AUTHOK_SHUTDOWN_TIMEOUT": "soon"}, []string{"dev"}, exitUsage, []string{"AUTHOK_SHUTDOWN_TIMEOUT"}},
 		{"control reports every missing flag", nil, []string{"control"}, exitUsage, []string{
 			"--node-id is required", "--data-dir is required", "--http-addr is required",
-			"--raft-addr is required", "--issuer is required", "--cluster-secret is required",
+			"--raft-addr is required", "--issuer is required", "the cluster secret is required: set AUTHOK_CLUSTER_SECRET, or --cluster-secret-file",
 			"exactly one of --bootstrap",
 		}},
-		{"control with both bootstrap and join", nil, []string{"control", "--node-id", "a", "--data-dir", "d", "--http-addr", "127.0.0.1:1",
-			"--raft-addr", "127.0.0.1:2", "--issuer", "http://x/", "--cluster-secret", "0123456789abcdef", "--bootstrap", "--join", "http://127.0.0.1:3"},
+		{"control with both bootstrap and join", secret, []string{"control", "--node-id", "a", "--data-dir", "d", "--http-addr", "127.0.0.1:1",
+			"--raft-addr", "127.0.0.1:2", "--issuer", "http://x/", "--bootstrap", "--join", "http://127.0.0.1:3"},
 			exitUsage, []string{"exactly one of --bootstrap"}},
 		{"edge needs join", map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef"}, []string{"edge", "--node-id", "e", "--data-dir", "d",
 			"--http-addr", "127.0.0.1:1", "--raft-addr", "127.0.0.1:2", "--issuer", "http://x/"}, exitUsage, []string{"--join is required"}},
-		{"short cluster secret", nil, []string{"edge", "--cluster-secret", "short"}, exitUsage, []string{"at least 16 characters"}},
+		{"short cluster secret", map[string]string{"AUTHOK_CLUSTER_SECRET": "short"}, []string{"edge"}, exitUsage, []string{"the cluster secret must be at least 16 characters"}},
+		{"short cluster secret in a file", nil, []string{"edge", "--cluster-secret-file", shortSecretFile}, exitUsage, []string{"the cluster secret must be at least 16 characters"}},
+		{"empty cluster secret file", nil, []string{"control", "--cluster-secret-file", emptyFile}, exitUsage, []string{"--cluster-secret-file " + emptyFile + " is empty"}},
+		{"missing cluster secret file", nil, []string{"control", "--cluster-secret-file", filepath.Join(file, "nope")}, exitUsage, []string{"--cluster-secret-file:", "not a directory"}},
+		{"cluster secret both in env and file", secret, []string{"control", "--cluster-secret-file", secretFile}, exitUsage, []string{"both AUTHOK_CLUSTER_SECRET and --cluster-secret-file are set"}},
+		// On a command line a secret is readable by every user of the
+		// machine: refused, whatever the spelling, without echoing it.
+		{"cluster secret flag on control", nil, []string{"control", "--cluster-secret", "0123456789abcdef-on-argv"}, exitUsage, []string{"--cluster-secret is not accepted on the command line", "set AUTHOK_CLUSTER_SECRET"}},
+		{"cluster secret flag with =", nil, []string{"edge", "-cluster-secret=0123456789abcdef-on-argv"}, exitUsage, []string{"--cluster-secret is not accepted on the command line"}},
+		{"cluster secret flag on members", nil, []string{"members", "--cluster-secret", "0123456789abcdef-on-argv"}, exitUsage, []string{"--cluster-secret is not accepted on the command line"}},
 		{"half a TLS setup", nil, []string{"edge", "--tls-cert", "c.pem"}, exitUsage, []string{"--tls-cert, --tls-key and --tls-ca"}},
 		{"control needs a master key", map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef"}, []string{"control", "--node-id", "a",
 			"--data-dir", t.TempDir(), "--http-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--issuer", "http://x/", "--bootstrap"},
@@ -56,7 +66,7 @@ func TestCommandLineErrors(t *testing.T) {
 			exitUsage, []string{"AUTHOK_MASTER_KEY"}},
 		{"data dir under a file", nil, []string{"dev", "--data-dir", filepath.Join(file, "sub"), "--listen", "127.0.0.1:0"},
 			exitError, []string{"data dir", "not a directory"}},
-		{"members without secret", nil, []string{"members"}, exitUsage, []string{"--cluster-secret is required"}},
+		{"members without secret", nil, []string{"members"}, exitUsage, []string{"the cluster secret is required: set AUTHOK_CLUSTER_SECRET"}},
 
 		// Caught by validation, not after the node is up. The first two use
 		// no master key so that, without the check, they stop at that error
@@ -86,6 +96,9 @@ func TestCommandLineErrors(t *testing.T) {
 			code, _, stderr := runCapture(t, tc.env, tc.args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if strings.Contains(stderr, "on-argv") {
+				t.Errorf("the secret given on the command line was echoed:\n%s", stderr)
 			}
 			for _, want := range tc.wantErr {
 				if !strings.Contains(stderr, want) {
@@ -138,4 +151,43 @@ func controlArgs(t *testing.T, extra ...string) []string {
 func edgeArgs(t *testing.T, extra ...string) []string {
 	return append([]string{"edge", "--node-id", "e1", "--data-dir", t.TempDir(), "--http-addr", "127.0.0.1:0",
 		"--raft-addr", "127.0.0.1:0", "--issuer", "http://127.0.0.1:9/", "--join", "http://127.0.0.1:9"}, extra...)
+}
+
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The cluster secret from a file (its trailing newline dropped) or the
+// environment reaches the node.
+func TestClusterSecretFromFileOrEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"file", nil, []string{"--cluster-secret-file", writeTemp(t, "0123456789abcdef-from-file\r\n")}},
+		{"file from the environment", map[string]string{"AUTHOK_CLUSTER_SECRET_FILE": writeTemp(t, "0123456789abcdef-from-file\n")}, nil},
+		{"environment", map[string]string{"AUTHOK_CLUSTER_SECRET": "0123456789abcdef-from-file"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, cfg := newCommand("control", ""), &nodeConfig{}
+			cfg.register(c.fs, roleControl)
+			getenv := func(k string) string { return tc.env[k] }
+			if err := c.parse(append(controlArgs(t)[1:], tc.args...), getenv); err != nil {
+				t.Fatal(err)
+			}
+			cfg.readEnv(getenv)
+			if err := cfg.validate(); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ClusterSecret != "0123456789abcdef-from-file" {
+				t.Fatalf("cluster secret %q", cfg.ClusterSecret)
+			}
+		})
+	}
 }

@@ -12,17 +12,19 @@ import (
 
 func membersCommand() *command {
 	c := newCommand("members", "List the cluster's members (role, state, last contact, applied index), or remove one.")
+	c.usage = "Environment-only settings (secrets never go on a command line):\n  AUTHOK_CLUSTER_SECRET  the cluster secret (or --cluster-secret-file)"
 	var (
-		url, secret, remove string
-		asJSON              bool
+		url, secretFile, remove string
+		asJSON                  bool
 	)
 	c.fs.StringVar(&url, "url", "http://127.0.0.1:9001", "HTTP URL of any control-plane node")
-	c.fs.StringVar(&secret, "cluster-secret", "", "the cluster secret (required)")
+	c.fs.StringVar(&secretFile, "cluster-secret-file", "", "file holding the cluster secret (instead of AUTHOK_CLUSTER_SECRET; one of them is required)")
 	c.fs.StringVar(&remove, "remove", "", "remove the node with this id instead of listing")
 	c.fs.BoolVar(&asJSON, "json", false, "print the listing as JSON")
 	c.run = func(env *environment) error {
-		if secret == "" {
-			return usageError{fmt.Errorf("--cluster-secret is required")}
+		secret, err := loadClusterSecret(env.getenv("AUTHOK_CLUSTER_SECRET"), secretFile)
+		if err != nil {
+			return usageError{err}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -44,6 +44,12 @@ const envOnlyUsage = `Environment-only settings (secrets never go on a command l
                                   Both are generated when unset, printed once and written to
                                   <data-dir>/bootstrap.json (0600).`
 
+// clusterSecretUsage is the environment-only setting of control and edge.
+const clusterSecretUsage = `
+  AUTHOK_CLUSTER_SECRET           shared secret (at least 16 characters) that authenticates all
+                                  inter-node traffic; the same on every node. Or put it in a file
+                                  (mode 0600) and give --cluster-secret-file. Refused as a flag.`
+
 func devCommand() *command {
 	c := newCommand("dev", "Run everything in one process: a single-voter control plane and an edge listener, data in a local folder.")
 	cfg := &nodeConfig{}
@@ -57,7 +63,7 @@ func controlCommand() *command {
 	c := newCommand("control", "Run a control-plane node (Raft voter): Management API, login pages, cluster membership.")
 	cfg := &nodeConfig{}
 	cfg.register(c.fs, roleControl)
-	c.usage = envOnlyUsage + `
+	c.usage = envOnlyUsage + clusterSecretUsage + `
 
 Example, a three-node cluster on one machine:
   authok control --node-id c1 --raft-addr 127.0.0.1:7001 --http-addr 127.0.0.1:9001 --data-dir d/c1 --issuer http://127.0.0.1:9001/ --bootstrap
@@ -71,7 +77,7 @@ func edgeCommand() *command {
 	c := newCommand("edge", "Run an edge node (Raft non-voter): serves the hot paths from its local replica and proxies the rest.")
 	cfg := &nodeConfig{}
 	cfg.register(c.fs, roleEdge)
-	c.usage = envOnlyUsage
+	c.usage = envOnlyUsage + clusterSecretUsage
 	c.run = func(env *environment) error { return runNode(cfg, env) }
 	return c
 }
