@@ -10,12 +10,14 @@
 //   - /healthz, /readyz (health.Checker) and /metrics (promhttp through
 //     fasthttpadaptor; scrapes are not hot);
 //   - the fallback to the control plane (edge/internal/proxy), in-process
-//     or remote;
+//     or remote, for every unregistered path but /internal and /internal/...
+//     (the cluster's internal API, in any case or spelling): those the edge
+//     does not serve itself are a 404 of its own, never forwarded;
 //   - the fasthttp.Server limits and timeouts, the request body limit (413),
 //     JSON bodies for the errors it writes itself, panic recovery;
 //   - request metrics (httpmetrics, server="edge"; route = the registered
 //     path, "proxy" for forwarded requests, "other" for requests rejected
-//     before routing, which are counted but not timed).
+//     before routing and internal paths refused, counted but not timed).
 //
 // Handlers registered here follow fasthttp's rules: never keep the
 // *fasthttp.RequestCtx or any byte slice it returned after the handler

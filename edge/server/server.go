@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -249,6 +250,14 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 
 	rt := s.routes[string(ctx.Path())]
 	if rt == nil {
+		if isInternalPath(ctx.Path()) {
+			// The cluster's internal API is for peers, reached at their own
+			// addresses: an edge never forwards it to the control plane.
+			m = nil
+			errbody.NotFound.Write(ctx)
+			s.otherRoute.Count(string(ctx.Method()), fasthttp.StatusNotFound)
+			return
+		}
 		s.proxy.Serve(ctx)
 		return
 	}
@@ -259,6 +268,15 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.Response.Header.Set(fasthttp.HeaderAllow, rt.allow)
 	errbody.MethodNotAllowed.Write(ctx)
+}
+
+// isInternalPath reports whether path (fasthttp's, decoded and with dot
+// segments and double slashes resolved) is /internal or under /internal/,
+// in any case.
+func isInternalPath(path []byte) bool {
+	const prefix = "/internal"
+	return len(path) >= len(prefix) && bytes.EqualFold(path[:len(prefix)], []byte(prefix)) &&
+		(len(path) == len(prefix) || path[len(prefix)] == '/')
 }
 
 // readError answers a request fasthttp could not read (too large, too slow,
