@@ -1,0 +1,14 @@
+// Package examples holds no code: it is the home of the worked examples
+// that docs/api.md shows (m2m.sh with curl, jq and openssl; node/ with
+// Auth0's official Node.js SDK) and of the test that runs them against a
+// real `authok dev`, so the documentation cannot drift from what the
+// server does.
+//
+// The test builds cmd/authok, starts `authok dev` on a free loopback port
+// with a temporary data dir, runs each example against it and checks that
+// it ends with its "verified" line, and that bad inputs (a wrong bootstrap
+// secret, an API identifier that already exists) fail with the server's
+// error body. It is skipped under -short, when curl, jq or openssl are
+// missing (.ci/run installs them), and, for the Node example, when node or
+// its node_modules are missing (run `npm ci` in node/ first; .ci/run does).
+package examples
