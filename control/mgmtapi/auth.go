@@ -11,7 +11,8 @@ import (
 )
 
 // authorize checks the bearer token (API.md A.2, RFC 6750) and that it
-// holds every one of scopes.
+// holds every one of scopes. It returns every scope the token holds, for
+// operations whose answer depends on more than the route's scopes.
 //
 //   - no token: 401 invalid_token, WWW-Authenticate without an error code
 //     (RFC 6750 §3.1: a request without credentials gets none);
@@ -22,19 +23,19 @@ import (
 // Verification is against the resolved tenant's own keys, for its issuer
 // and any spelling of its Management API identifier; why a token failed is
 // logged at debug level, never sent.
-func (a *API) authorize(w http.ResponseWriter, r *http.Request, t model.Tenant, scopes []string) error {
+func (a *API) authorize(w http.ResponseWriter, r *http.Request, t model.Tenant, scopes []string) ([]string, error) {
 	issuer := t.Internal.Issuer
 	realm := managementAudiences(issuer)[0]
 	token, ok := bearer(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q`, realm))
-		return apierror.New(http.StatusUnauthorized, codeInvalidToken, "Missing authentication: send Authorization: Bearer <access token>.")
+		return nil, apierror.New(http.StatusUnauthorized, codeInvalidToken, "Missing authentication: send Authorization: Bearer <access token>.")
 	}
 	claims, err := a.cfg.Verifier.Verify(t.Name, token, issuer, managementAudiences(issuer))
 	if err != nil {
 		a.cfg.Logger.Debug("mgmtapi: token rejected", "tenant", t.Name, "err", err)
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description="The access token is invalid"`, realm))
-		return apierror.New(http.StatusUnauthorized, codeInvalidToken, "Invalid token.")
+		return nil, apierror.New(http.StatusUnauthorized, codeInvalidToken, "Invalid token.")
 	}
 	held := tokenScopes(claims)
 	var lacking []string
@@ -45,10 +46,10 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, t model.Tenant, 
 	}
 	if len(lacking) > 0 {
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, realm, strings.Join(scopes, " ")))
-		return apierror.New(http.StatusForbidden, codeInsufficientScope,
+		return nil, apierror.New(http.StatusForbidden, codeInsufficientScope,
 			"Insufficient scope, expected all of: "+strings.Join(scopes, ", ")+".")
 	}
-	return nil
+	return held, nil
 }
 
 // bearer extracts the token of "Authorization: Bearer <token>" (the scheme

@@ -28,7 +28,7 @@ func TestBadBodies(t *testing.T) {
 		typeMsg      string
 	}
 	endpoints := []endpoint{
-		{"POST", "/clients", `{"name":"x","app_type":"desktop"}`, `Invalid value "desktop" (string) for field app_type (allowed: non_interactive, native, web, spa)`,
+		{"POST", "/clients", `{"name":"x","app_type":"desktop"}`, `Invalid value "desktop" (string) for field app_type (allowed: non_interactive, native, web, spa, regular_web)`,
 			`{"name":"x","app_type":"spa","is_first_party":"yes"}`, `Invalid value "yes" (string) for field is_first_party (expected boolean)`},
 		{"PATCH", "/clients/" + cid, `{"token_endpoint_auth_method":"mtls"}`, "field token_endpoint_auth_method (allowed: client_secret_basic",
 			`{"name":42}`, "Invalid value 42 (number) for field name (expected string)"},
@@ -92,7 +92,6 @@ func TestBodyAccepts(t *testing.T) {
 		t.Errorf("message %q", err.Message)
 	}
 	wantError(t, e.do(t, req{method: "POST", path: "/clients", body: `{"app_type":"spa"}`}), 400, "invalid_body", "Missing required property: name")
-	wantError(t, e.do(t, req{method: "POST", path: "/clients", body: `{"name":"x"}`}), 400, "invalid_body", "Missing required property: app_type")
 	wantError(t, e.do(t, req{method: "POST", path: "/clients", body: `{"name":"","app_type":"spa"}`}), 400, "invalid_body", "field name")
 	wantError(t, e.do(t, req{method: "POST", path: "/clients", body: `{"name":"x","app_type":"spa","callbacks":["https://a/cb"],"redirect_uris":[]}`}), 400, "invalid_body", "redirect_uris and callbacks differ")
 	wantError(t, e.do(t, req{method: "POST", path: "/clients", body: `{"name":"x","app_type":"spa","cross_origin_auth":true,"cross_origin_authentication":false}`}), 400, "invalid_body", "cross_origin_auth and cross_origin_authentication differ")

@@ -18,7 +18,7 @@ const (
 	maxClientNameLen     = 32 // backend limit (API.md C.2)
 	maxDescriptionLen    = 140
 	maxDisplayNameLen    = 255
-	maxClientIDLen       = 128
+	maxClientIDLen       = model.MaxClientIDLength
 	minClientSecretLen   = 32
 	maxClientSecretLen   = 128
 	maxMetadataKeys      = 10
@@ -97,7 +97,7 @@ func parseClient(o *object, create bool, tenant string) (*clientInput, error) {
 			in.add(name, func(c *model.Client) { set(c, v) })
 		}
 	}
-	enum("app_type", appTypes, func(c *model.Client, v string) { c.AppType = v })
+	enum("app_type", appTypesAccepted, func(c *model.Client, v string) { c.AppType = canonicalAppType(v) })
 	enum("token_endpoint_auth_method", authMethods, func(c *model.Client, v string) { c.TokenEndpointAuthMethod = v })
 	enum("organization_usage", organizationUsages, func(c *model.Client, v string) { c.OrganizationUsage = v })
 	enum("organization_require_behavior", organizationBehavior, func(c *model.Client, v string) { c.OrganizationRequireBehavior = v })
@@ -170,9 +170,6 @@ func parseClient(o *object, create bool, tenant string) (*clientInput, error) {
 	if create {
 		if !in.present["name"] && !o.has("name") {
 			o.missing("name")
-		}
-		if !in.present["app_type"] && !o.has("app_type") {
-			o.missing("app_type")
 		}
 	}
 	if in.present["name"] {

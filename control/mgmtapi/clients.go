@@ -18,6 +18,12 @@ import (
 var (
 	appTypes = []string{model.AppTypeNonInteractive, model.AppTypeNative, model.AppTypeWeb, model.AppTypeSPA}
 
+	// appTypeAliases are Auth0's spellings, accepted on write and in the
+	// app_type filter and stored (so emitted) as Authok's.
+	appTypeAliases = map[string]string{"regular_web": model.AppTypeWeb}
+	// appTypesAccepted is what a body or filter may send.
+	appTypesAccepted = append(slices.Clone(appTypes), "regular_web")
+
 	authMethods = []string{
 		model.AuthMethodClientSecretBasic, model.AuthMethodClientSecretJWT, model.AuthMethodClientSecretPost,
 		model.AuthMethodPrivateKeyJWT, model.AuthMethodNone,
@@ -73,19 +79,39 @@ var clientListSpec = &listSpec{
 	filters: map[string]filterSpec{
 		"client_id":                  {},
 		"name":                       {},
-		"app_type":                   {enum: appTypes},
+		"app_type":                   {enum: appTypes, aliases: appTypeAliases},
 		"token_endpoint_auth_method": {enum: authMethods},
 		"is_first_party":             {boolean: true},
 	},
 }
 
-// clientRenderer renders clients with the tenant's signing_keys (the
-// SDK's read-only field: the certificate tokens are signed with).
+// scopeReadClientKeys lets a token read client secrets (Auth0's rule;
+// the scope is in the API.md A.2 catalogue, so the bootstrap management
+// client holds it).
+const scopeReadClientKeys = "read:client_keys"
+
+// clientRenderer renders clients for any route that returns them: with
+// the tenant's signing_keys (the SDK's read-only field: the certificate
+// tokens are signed with), and with client_secret only when the token
+// holds read:client_keys. read:clients alone must not hand out secrets:
+// the management client's secret is a token with every scope.
 func (a *API) clientRenderer(c *call) func(model.Client) ([]byte, error) {
+	return a.renderClientsFor(c, c.holds(scopeReadClientKeys))
+}
+
+// clientRendererIssuing is for the two answers that hand a secret out
+// whatever the token's read scopes, as Auth0 does: the client just
+// created, and the secret just rotated (the caller made it, so it must
+// be told).
+func (a *API) clientRendererIssuing(c *call) func(model.Client) ([]byte, error) {
+	return a.renderClientsFor(c, true)
+}
+
+func (a *API) renderClientsFor(c *call, withSecret bool) func(model.Client) ([]byte, error) {
 	sk := a.clientSigningKeys(c.tenant.Name)
 	return func(cl model.Client) ([]byte, error) {
 		cl.SigningKeys = sk
-		return renderClient(cl)
+		return renderClient(cl, withSecret)
 	}
 }
 
@@ -129,8 +155,12 @@ func certSubject(certPEM string) string {
 }
 
 // renderClient is a client's JSON: the model's fields plus the SDK
-// spellings of F.3 (callbacks, cross_origin_authentication).
-func renderClient(c model.Client) ([]byte, error) {
+// spellings of F.3 (callbacks, cross_origin_authentication), and
+// client_secret only when withSecret (the model leaves out an empty one).
+func renderClient(c model.Client, withSecret bool) ([]byte, error) {
+	if !withSecret {
+		c.ClientSecret = ""
+	}
 	b, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("mgmtapi: encode client: %w", err)
@@ -152,10 +182,34 @@ func nonNilStrings(s []string) []string {
 	return s
 }
 
+// canonicalAppType maps an accepted app_type spelling to the stored one.
+func canonicalAppType(v string) string {
+	if c, ok := appTypeAliases[v]; ok {
+		return c
+	}
+	return v
+}
+
+// defaultAppType is the app_type of a new client created without one.
+// Auth0 needs only a name, and such a client is confidential unless its
+// token_endpoint_auth_method is none: a confidential one is a regular web
+// application (whose defaults include client_credentials, so a name-only
+// client can be granted an API at once), a public one a single-page
+// application.
+func defaultAppType(c model.Client) string {
+	if c.TokenEndpointAuthMethod == model.AuthMethodNone {
+		return model.AppTypeSPA
+	}
+	return model.AppTypeWeb
+}
+
 // clientDefaults are the settings of a new client of appType that the
-// body does not set (API.md C.2; grant types by application type, and a
-// public client for browser and native apps).
+// body does not set (grant types by application type, and a public client
+// for browser and native apps).
 func clientDefaults(c *model.Client, present map[string]bool) {
+	if c.AppType == "" {
+		c.AppType = defaultAppType(*c)
+	}
 	interactive := c.AppType != model.AppTypeNonInteractive
 	if !present["token_endpoint_auth_method"] {
 		switch c.AppType {
@@ -300,7 +354,7 @@ func (a *API) createClient(c *call) error {
 	if err != nil {
 		return repoError(err, whatClient, cl.ClientID)
 	}
-	return writeOne(c.w, http.StatusCreated, created, a.clientRenderer(c), projection{}, created.Version)
+	return writeOne(c.w, http.StatusCreated, created, a.clientRendererIssuing(c), projection{}, created.Version)
 }
 
 func (a *API) updateClient(c *call) error {
@@ -369,5 +423,5 @@ func (a *API) rotateClientSecret(c *call) error {
 	if err != nil {
 		return repoError(err, whatClient, id)
 	}
-	return writeOne(c.w, http.StatusOK, updated, a.clientRenderer(c), projection{}, updated.Version)
+	return writeOne(c.w, http.StatusOK, updated, a.clientRendererIssuing(c), projection{}, updated.Version)
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -300,6 +301,18 @@ func TestOpenAPIDocument(t *testing.T) {
 		wantStatus(t, r, 200)
 		if !bytes.Equal(r.body, mgmtapi.OpenAPI()) {
 			t.Errorf("%s/openapi.json is not the embedded document", prefix)
+		}
+	}
+}
+
+// TestOpenAPIStandsAlone: the published document is read by users who
+// have only it (and the repository's docs/), so it must not cite the
+// contract file or its sections (API.md E.4, seed 002, F.3).
+func TestOpenAPIStandsAlone(t *testing.T) {
+	citation := regexp.MustCompile(`API\.md|\.\./shared|\bseed\b|\b[A-F]\.[0-9]+\b`)
+	for i, line := range strings.Split(string(mgmtapi.OpenAPI()), "\n") {
+		if m := citation.FindString(line); m != "" {
+			t.Errorf("openapi.json line %d cites %q: %s", i+1, m, strings.TrimSpace(line))
 		}
 	}
 }

@@ -34,7 +34,8 @@
 // Config.MaxBodyBytes (413), one JSON object without duplicate keys at any
 // depth, no unknown members except the SDK spellings of F.3 (callbacks,
 // cross_origin_authentication; friendly_name, picture_url,
-// default_directory), which are also emitted on read. Every field is
+// default_directory), which are also emitted on read, and Auth0's
+// app_type regular_web, stored and emitted as web. Every field is
 // checked (type, enum, URL shape, range) and all problems are reported at
 // once, each naming its field, as one 400 invalid_body. null clears an
 // optional string, list or object; it is not a boolean, number or enum.
@@ -69,6 +70,15 @@
 //
 // # Decisions
 //
+//   - client_secret is in the answers of POST /clients and rotate-secret
+//     (the caller must learn the secret it made); every other route that
+//     returns a client includes it only for a token that also holds
+//     read:client_keys, as Auth0 does: read:clients alone would hand out
+//     the management client's secret, a token with every scope. The
+//     renderer every client route uses hides it unless told otherwise.
+//   - A new client needs only a name (as with Auth0). Without app_type it
+//     is web, confidential, unless token_endpoint_auth_method is none,
+//     then spa; the other defaults follow the app type.
 //   - 401 for a missing token carries WWW-Authenticate without an error
 //     code, as RFC 6750 §3.1 asks; an invalid token gets
 //     error="invalid_token", a lacking scope 403 with error=

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,9 +156,13 @@ type call struct {
 	w      http.ResponseWriter
 	r      *http.Request
 	tenant model.Tenant
+	scopes []string // every scope the token holds
 }
 
 func (c *call) ctx() context.Context { return c.r.Context() }
+
+// holds reports whether the request's token holds scope.
+func (c *call) holds(scope string) bool { return slices.Contains(c.scopes, scope) }
 
 // handler runs the shared phases of every route: tenant, authentication,
 // scopes, then the operation; an error is rendered as API.md A.4.
@@ -176,7 +181,7 @@ func (a *API) handler(rt route) http.Handler {
 				return fmt.Errorf("mgmtapi: resolve tenant of %q: %w", r.Host, err)
 			}
 			c.tenant = t
-			if err := a.authorize(w, r, t, rt.scopes); err != nil {
+			if c.scopes, err = a.authorize(w, r, t, rt.scopes); err != nil {
 				return err
 			}
 			return rt.serve(c)

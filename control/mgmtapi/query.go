@@ -1,6 +1,7 @@
 package mgmtapi
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -28,6 +29,9 @@ type listSpec struct {
 type filterSpec struct {
 	boolean bool     // the value is true or false
 	enum    []string // when set, the allowed values
+	// aliases are other spellings of enum values (Auth0's), matched as
+	// the value they name.
+	aliases map[string]string
 }
 
 // sortKey is one sort criterion.
@@ -109,8 +113,14 @@ func parseListQuery(q url.Values, spec *listSpec) (listQuery, error) {
 					return lq, badRequest(codeInvalidQuery, "Invalid value %s for query parameter %s (expected true or false).", strconv.Quote(v), name)
 				}
 				v = strconv.FormatBool(b)
-			case fs.enum != nil && !slices.Contains(fs.enum, v):
-				return lq, badRequest(codeInvalidQuery, "Invalid value %s for query parameter %s (allowed: %s).", strconv.Quote(v), name, strings.Join(fs.enum, ", "))
+			case fs.enum != nil:
+				if canonical, ok := fs.aliases[v]; ok {
+					v = canonical
+				}
+				if !slices.Contains(fs.enum, v) {
+					allowed := slices.Concat(fs.enum, slices.Sorted(maps.Keys(fs.aliases)))
+					return lq, badRequest(codeInvalidQuery, "Invalid value %s for query parameter %s (allowed: %s).", strconv.Quote(v), name, strings.Join(allowed, ", "))
+				}
 			}
 			if lq.filters == nil {
 				lq.filters = map[string][]string{}

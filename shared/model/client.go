@@ -52,10 +52,11 @@ const (
 // Client is an application (API.md C.2): the 37 fields of seed 002, the Go
 // SDK's extras, and the hidden OIDC settings. All 37 are always emitted
 // (they are marked required in responses): nil lists marshal as [] and nil
-// objects as {}.
+// objects as {}. The one exception is client_secret, left out when empty:
+// the Management API empties it unless the caller may see it.
 type Client struct {
 	ClientID                    string            `json:"client_id"`
-	ClientSecret                Secret            `json:"client_secret"`
+	ClientSecret                Secret            `json:"client_secret,omitempty"`
 	Tenant                      string            `json:"tenant"`
 	Name                        string            `json:"name"`
 	DisplayName                 string            `json:"display_name"`
