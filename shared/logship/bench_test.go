@@ -5,7 +5,7 @@ import "testing"
 // BenchmarkRecord is Record of a token endpoint's usual event (tens of
 // bytes per field), the ring never full for long: the hot path's share.
 func BenchmarkRecord(b *testing.B) {
-	s, err := New(Config{Store: applierFunc(nil), Capacity: 1 << 12})
+	s, err := New(Config{Store: applierFunc(nil), Capacity: 1 << 12, QuotaBytes: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func BenchmarkRecord(b *testing.B) {
 // BenchmarkRecordOversized is Record of the hostile event: a 20,000-byte
 // invalid UTF-8 client_id and a 12 KiB user agent.
 func BenchmarkRecordOversized(b *testing.B) {
-	s, err := New(Config{Store: applierFunc(nil), Capacity: 1 << 12})
+	s, err := New(Config{Store: applierFunc(nil), Capacity: 1 << 12, QuotaBytes: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,6 +45,15 @@ type Event struct {
 	// Details are written as the object "details" in the order given; the
 	// first MaxDetails of them.
 	Details []Detail
+
+	// Aggregate, when not empty, is the event's aggregation key: of the
+	// events of one tenant, Type and Aggregate within one window
+	// (Config.AggregateWindow), the first is recorded and the others
+	// only counted, into one summary event at the window's end (doc.go,
+	// "Aggregation"). For events nobody can be held to, such as failures
+	// of unknown clients, which anyone can cause in any number. It is
+	// not part of the JSON but as the summary's aggregated_key detail.
+	Aggregate string
 }
 
 // Detail is one string member of an event's details.

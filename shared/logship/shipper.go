@@ -26,7 +26,16 @@ const (
 	DefaultFlushInterval = time.Second
 	DefaultRetention     = 30 * 24 * time.Hour
 	DefaultApplyTimeout  = 10 * time.Second
-	maxBackoff           = 30 * time.Second
+	// DefaultQuotaBytes bounds one tenant's stored log batches.
+	DefaultQuotaBytes = 64 << 20
+	// DefaultAggregateWindow and DefaultAggregateKeys: see Event.Aggregate.
+	DefaultAggregateWindow = time.Minute
+	DefaultAggregateKeys   = 256
+	maxBackoff             = 30 * time.Second
+	// conflictRetries is how many times a batch whose usage condition
+	// failed (another node wrote the tenant's logs meanwhile) is rebuilt
+	// at once before it waits out a backoff.
+	conflictRetries = 4
 )
 
 // Applier is where batches go: the store (store.Local or store.Node; an
@@ -37,6 +46,8 @@ type Applier interface {
 
 // Config configures a Shipper. Only Store is required.
 type Config struct {
+	// Store is where batches go. To enforce QuotaBytes it must also be a
+	// Reader (store.Local and store.Node are).
 	Store Applier
 	// Capacity is how many events the ring holds before dropping the
 	// oldest. Default DefaultCapacity.
@@ -57,7 +68,21 @@ type Config struct {
 	// ApplyTimeout bounds one batch's transaction. Default
 	// DefaultApplyTimeout.
 	ApplyTimeout time.Duration
-	// Now stamps events without a date; default time.Now.
+	// QuotaBytes bounds each tenant's stored log batches (keys and
+	// values): a batch that would exceed it deletes the tenant's oldest
+	// batches in its own transaction. Default DefaultQuotaBytes; negative
+	// ships without a quota (tests whose Store cannot be read).
+	QuotaBytes int64
+	// AggregateWindow is how long events of one aggregation key
+	// (Event.Aggregate) are counted into one summary. Default
+	// DefaultAggregateWindow.
+	AggregateWindow time.Duration
+	// AggregateKeys bounds the distinct aggregation keys of one window;
+	// beyond it, events go to their tenant's catch-all. Default
+	// DefaultAggregateKeys.
+	AggregateKeys int
+	// Now stamps events without a date and closes aggregation windows;
+	// default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Registerer receives the authok_logship_* metrics; nil leaves them
@@ -78,6 +103,7 @@ func (c Config) Validate() error {
 		{"Capacity", int64(c.Capacity)}, {"BatchSize", int64(c.BatchSize)},
 		{"FlushInterval", int64(c.FlushInterval)}, {"Retention", int64(c.Retention)},
 		{"ApplyTimeout", int64(c.ApplyTimeout)}, {"MaxBytes", int64(c.MaxBytes)},
+		{"AggregateWindow", int64(c.AggregateWindow)}, {"AggregateKeys", int64(c.AggregateKeys)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("logship: Config.%s is negative", f.name))
@@ -85,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBytes > 0 && c.MaxBytes < MaxEventBytes {
 		errs = append(errs, fmt.Errorf("logship: Config.MaxBytes %d is below one event's bound MaxEventBytes (%d)", c.MaxBytes, MaxEventBytes))
+	}
+	if _, ok := c.Store.(Reader); c.Store != nil && c.QuotaBytes >= 0 && !ok {
+		errs = append(errs, errors.New("logship: Config.Store cannot be read (Get, Scan), so the log quota cannot be enforced; set QuotaBytes negative to ship without one"))
 	}
 	return errors.Join(errs...)
 }
@@ -97,6 +126,9 @@ func (c Config) withDefaults() Config {
 	c.FlushInterval = cmp.Or(c.FlushInterval, DefaultFlushInterval)
 	c.Retention = cmp.Or(c.Retention, DefaultRetention)
 	c.ApplyTimeout = cmp.Or(c.ApplyTimeout, DefaultApplyTimeout)
+	c.QuotaBytes = cmp.Or(c.QuotaBytes, DefaultQuotaBytes)
+	c.AggregateWindow = cmp.Or(c.AggregateWindow, DefaultAggregateWindow)
+	c.AggregateKeys = cmp.Or(c.AggregateKeys, DefaultAggregateKeys)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -109,7 +141,9 @@ func (c Config) withDefaults() Config {
 // Shipper is the ring and its shipping goroutine. Record is safe for
 // concurrent use, and a nil *Shipper records nothing.
 type Shipper struct {
-	cfg Config
+	cfg    Config
+	reader Reader // nil without a quota
+	agg    *aggregator
 
 	mu    sync.Mutex
 	ring  []entry
@@ -145,10 +179,14 @@ func New(cfg Config) (*Shipper, error) {
 	cfg = cfg.withDefaults()
 	s := &Shipper{
 		cfg:   cfg,
+		agg:   newAggregator(cfg.AggregateWindow, cfg.AggregateKeys),
 		ring:  make([]entry, cfg.Capacity),
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		unreg: func() {},
+	}
+	if cfg.QuotaBytes > 0 {
+		s.reader = cfg.Store.(Reader) // Validate checked
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if reg := cfg.Registerer; reg != nil {
@@ -171,7 +209,8 @@ func (s *Shipper) Start() {
 
 // Record encodes e and queues it for shipping; it never blocks on the
 // store. With the ring full, by count or by bytes, the oldest events are
-// dropped until the new one fits. e and its slices are not kept.
+// dropped until the new one fits. e and its slices are not kept. An event
+// with an aggregation key may be counted instead (see Event.Aggregate).
 func (s *Shipper) Record(e *Event) {
 	if s == nil || e.Tenant == "" {
 		return
@@ -180,6 +219,26 @@ func (s *Shipper) Record(e *Event) {
 	if date.IsZero() {
 		date = s.cfg.Now()
 	}
+	if e.Aggregate != "" {
+		record, summaries := s.agg.admit(e, date)
+		s.recordAll(summaries)
+		if !record {
+			s.aggregated.Add(1)
+			return
+		}
+	}
+	s.record(e, date)
+}
+
+// recordAll records the summaries of a closed aggregation window.
+func (s *Shipper) recordAll(summaries []Event) {
+	for i := range summaries {
+		s.record(&summaries[i], summaries[i].Date)
+	}
+}
+
+// record encodes e, dated date, into the ring.
+func (s *Shipper) record(e *Event, date time.Time) {
 	// The ULID's 80 random bits only need to be unique, not secret: the
 	// runtime's per-thread generator, without a lock.
 	var ent [10]byte
@@ -238,6 +297,8 @@ func (s *Shipper) Close(ctx context.Context) error {
 		<-s.done
 	}
 	defer s.unreg()
+	// What the open window counted is recorded now, not lost.
+	s.recordAll(s.agg.roll(s.cfg.Now(), true))
 	for {
 		n, err := s.shipOnce(ctx)
 		if err != nil || ctx.Err() != nil {
@@ -315,6 +376,7 @@ func (s *Shipper) drain(ctx context.Context) error {
 func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	s.shipMu.Lock()
 	defer s.shipMu.Unlock()
+	s.recordAll(s.agg.roll(s.cfg.Now(), false))
 	s.mu.Lock()
 	first := s.head
 	var batch []entry
@@ -331,11 +393,7 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	ops := s.batchOps(batch)
-	actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
-	_, err := s.cfg.Store.Apply(actx, store.Txn{Ops: ops})
-	cancel()
-	if err != nil {
+	if err := s.apply(ctx, batch); err != nil {
 		s.failed.Add(1)
 		return 0, fmt.Errorf("logship: apply %d events: %w", n, err)
 	}
@@ -354,10 +412,44 @@ func (s *Shipper) shipOnce(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// batchOps stores batch as one key per tenant (batch.go): the key is its
-// smallest event id, the expiry its newest event's date plus Retention.
-func (s *Shipper) batchOps(batch []entry) []store.Op {
-	var ops []store.Op
+// apply writes batch in one transaction. A transaction whose usage
+// condition failed (another node wrote one of its tenants' logs since the
+// usage was read) is rebuilt from the new usage and tried again.
+func (s *Shipper) apply(ctx context.Context, batch []entry) error {
+	for attempt := 0; ; attempt++ {
+		txn, err := s.batchTxn(batch)
+		if err != nil || len(txn.Ops) == 0 {
+			return err
+		}
+		actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+		_, err = s.cfg.Store.Apply(actx, txn)
+		var conflict *store.ConflictError
+		if errors.As(err, &conflict) && attempt < conflictRetries {
+			// Read the write that moved the usage before rebuilding, when
+			// the store can wait for it (a follower may not have it yet).
+			if w, ok := s.cfg.Store.(interface {
+				WaitApplied(context.Context, uint64) error
+			}); ok {
+				err = w.WaitApplied(actx, conflict.Actual)
+			}
+			cancel()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		cancel()
+		return err
+	}
+}
+
+// batchTxn stores batch as one key per tenant (batch.go): the key is its
+// smallest event id, the expiry its newest event's date plus Retention;
+// with a quota, each tenant's share also rewrites its usage and deletes
+// its oldest batches when it would exceed the quota (quota.go).
+func (s *Shipper) batchTxn(batch []entry) (store.Txn, error) {
+	var txn store.Txn
+	now := s.cfg.Now()
 	byTenant := make(map[string][]entry, 1)
 	var order []string
 	for _, e := range batch {
@@ -377,15 +469,31 @@ func (s *Shipper) batchOps(batch []entry) []store.Op {
 				newest = e.date
 			}
 		}
-		ops = append(ops, store.PutExpiring(repo.LogKey(tenant, string(first[:])), encodeBatch(events), newest.Add(s.cfg.Retention)))
+		put := store.PutExpiring(repo.LogKey(tenant, string(first[:])), encodeBatch(events), newest.Add(s.cfg.Retention))
+		if s.reader == nil {
+			txn.Ops = append(txn.Ops, put)
+			continue
+		}
+		conds, ops, stored, err := quotaOps(s.reader, s.cfg.QuotaBytes, tenant, put, now)
+		if err != nil {
+			return store.Txn{}, err
+		}
+		if !stored {
+			s.overQuota.Add(uint64(len(events)))
+			s.cfg.Logger.Warn("logship: a batch of log events exceeds the tenant's whole quota; not stored",
+				"tenant", tenant, "events", len(events), "bytes", len(put.Key)+len(put.Value), "quota", s.cfg.QuotaBytes)
+			continue
+		}
+		txn.Conds = append(txn.Conds, conds...)
+		txn.Ops = append(txn.Ops, ops...)
 	}
-	return ops
+	return txn, nil
 }
 
 // counters are the shipper's tally; Stats reads them and the collector
 // exports them.
 type counters struct {
-	recorded, dropped, shipped, failed atomic.Uint64
+	recorded, dropped, shipped, failed, aggregated, overQuota atomic.Uint64
 }
 
 // Stats is a snapshot of a shipper's counters.
@@ -394,7 +502,13 @@ type Stats struct {
 	Dropped  uint64 // events dropped because the ring was full (by count or bytes)
 	Shipped  uint64 // events written to the store
 	Failed   uint64 // batches whose transaction failed (and were retried)
-	Buffered int    // events waiting now
+	// Aggregated counts events counted into a summary instead of
+	// recorded (Event.Aggregate).
+	Aggregated uint64
+	// OverQuota counts events not stored because their batch alone
+	// exceeded the tenant's quota.
+	OverQuota uint64
+	Buffered  int // events waiting now
 	// BufferedBytes is what the waiting events hold, at most
 	// Config.MaxBytes.
 	BufferedBytes int
@@ -408,12 +522,13 @@ func (s *Shipper) Stats() Stats {
 	return Stats{
 		Recorded: s.recorded.Load(), Dropped: s.dropped.Load(),
 		Shipped: s.shipped.Load(), Failed: s.failed.Load(), Buffered: buffered, BufferedBytes: bytes,
+		Aggregated: s.aggregated.Load(), OverQuota: s.overQuota.Load(),
 	}
 }
 
 type collector struct {
-	s                                            *Shipper
-	recorded, dropped, shipped, failed, n, bytes *prometheus.Desc
+	s                                                        *Shipper
+	recorded, dropped, shipped, failed, n, bytes, aggregated *prometheus.Desc
 }
 
 func newCollector(s *Shipper) *collector {
@@ -421,13 +536,14 @@ func newCollector(s *Shipper) *collector {
 		return prometheus.NewDesc(prometheus.BuildFQName("authok", "logship", name), help, nil, nil)
 	}
 	return &collector{
-		s:        s,
-		recorded: d("events_recorded_total", "Log events recorded on this node."),
-		dropped:  d("events_dropped_total", "Log events dropped because the in-memory buffer was full (by count or by bytes)."),
-		shipped:  d("events_shipped_total", "Log events written to the store."),
-		failed:   d("batches_failed_total", "Batches of log events whose store transaction failed (they are retried)."),
-		n:        d("events_buffered", "Log events waiting to be shipped."),
-		bytes:    d("buffered_bytes", "Bytes held by the log events waiting to be shipped."),
+		s:          s,
+		recorded:   d("events_recorded_total", "Log events recorded on this node."),
+		dropped:    d("events_dropped_total", "Log events dropped because the in-memory buffer was full (by count or by bytes)."),
+		shipped:    d("events_shipped_total", "Log events written to the store."),
+		failed:     d("batches_failed_total", "Batches of log events whose store transaction failed (they are retried)."),
+		n:          d("events_buffered", "Log events waiting to be shipped."),
+		bytes:      d("buffered_bytes", "Bytes held by the log events waiting to be shipped."),
+		aggregated: d("events_aggregated_total", "Log events counted into an aggregated summary event instead of recorded one by one."),
 	}
 }
 
@@ -438,6 +554,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.failed
 	ch <- c.n
 	ch <- c.bytes
+	ch <- c.aggregated
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -448,4 +565,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(st.Failed))
 	ch <- prometheus.MustNewConstMetric(c.n, prometheus.GaugeValue, float64(st.Buffered))
 	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(st.BufferedBytes))
+	ch <- prometheus.MustNewConstMetric(c.aggregated, prometheus.CounterValue, float64(st.Aggregated))
 }

@@ -46,6 +46,11 @@ func (c *countingApplier) Apply(ctx context.Context, t store.Txn) (store.Result,
 	return c.st.Apply(ctx, t)
 }
 
+func (c *countingApplier) Get(key []byte) (store.Item, error) { return c.st.Get(key) }
+func (c *countingApplier) Scan(prefix, after []byte, limit int) ([]store.Item, []byte, error) {
+	return c.st.Scan(prefix, after, limit)
+}
+
 // date is recent: the store hides events once their retention has passed.
 var date = time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
 
@@ -243,7 +248,7 @@ func TestRecordNeverBlocks(t *testing.T) {
 		case <-ctx.Done():
 		}
 		return store.Result{}, errors.New("blocked")
-	}), Capacity: 64, BatchSize: 8, FlushInterval: time.Millisecond})
+	}), Capacity: 64, BatchSize: 8, FlushInterval: time.Millisecond, QuotaBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,6 +137,10 @@ func LogPrefix(tenant string) []byte { return []byte(scope(tenant) + "log/") }
 // lists batches oldest first.
 func LogKey(tenant, id string) []byte { return []byte(scope(tenant) + "log/" + esc(id)) }
 
+// LogUsageKey is the record of the bytes a tenant's log batches take,
+// by expiry day (shared/logship's quota). It is outside LogPrefix.
+func LogUsageKey(tenant string) []byte { return []byte(scope(tenant) + "log-usage") }
+
 // ClientAssertionKey records a used client assertion (RFC 7523 jti) of a
 // client until the assertion expires, so it cannot be replayed.
 func ClientAssertionKey(tenant, clientID, jti string) []byte {

@@ -17,6 +17,7 @@
 //	t/<T>/cg/<id>                      client grant record
 //	t/<T>/cg-pair/<client_id>/<audience>  → <id>: client grant by pair (unique)
 //	t/<T>/log/<id>                     a batch of log events (API.md C.11 JSON, zstd; shared/logship), expiring
+//	t/<T>/log-usage                    bytes of the tenant's log batches by expiry day (shared/logship's quota)
 //	t/<T>/client-assertion/<client_id>/<jti>  → empty: a used client assertion, expiring
 //	t/<T>/key/<kid>                    signing key record (public fields, sealed PKCS #8)
 //	t/<T>/keyring                      the tenant's last signing key generation number
@@ -24,7 +25,9 @@
 // Log events are written by the log shipper (shared/logship), one key per
 // tenant and shipped batch, with an expiry (30 days by default); <id> is the
 // batch's smallest event id, a date-sortable ULID, so a prefix scan lists a
-// tenant's batches oldest first.
+// tenant's batches oldest first. Every batch write also rewrites
+// log-usage under a version condition, deleting the oldest batches when
+// the tenant's log quota would be exceeded.
 // Client-assertion keys are written by the token endpoint when it accepts a
 // private_key_jwt assertion (RFC 7523), with an Absent precondition and the
 // assertion's exp as expiry: a replayed jti fails the precondition. Neither
