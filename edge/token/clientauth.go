@@ -132,6 +132,7 @@ func (h *Handler) lookupClient(r *request, id string) (*directory.Client, *oauth
 	if err != nil {
 		return nil, h.internal("read client", err)
 	}
+	r.clientKnown = true
 	return c, nil
 }
 

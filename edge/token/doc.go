@@ -62,7 +62,13 @@
 //
 // Every request whose tenant is known yields an exchange_success or
 // exchange_failed event (API.md C.11) handed to shared/logship, which
-// encodes it in memory and ships it in the background.
+// encodes it in memory and ships it in the background. A failure without
+// a known client (an unknown client_id, no credentials, a request refused
+// before any client was named) carries its error code as aggregation key:
+// logship records the first of a window and one summary with the count of
+// the rest, since anyone can send those at any rate. A failure of a
+// client that exists, authenticated or not, stays an event of its own. A
+// Host no tenant serves yields no event (there is no tenant to log to).
 //
 // # Must never
 //

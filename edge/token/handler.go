@@ -61,6 +61,10 @@ type request struct {
 	scopeBuf   []byte // the granted scope, built
 	audienceID [1]string
 
+	// clientKnown: clientID names a client of the tenant (which may still
+	// have failed to authenticate); its failures are not aggregated.
+	clientKnown bool
+
 	// What the grant issued.
 	token     []byte // the response body is built here, the JWT inside it
 	expiresIn int64
@@ -76,7 +80,7 @@ func (r *request) reset() {
 	r.tenant = model.Tenant{}
 	r.hasTenant = false
 	r.grant, r.client = nil, nil
-	r.clientID = ""
+	r.clientID, r.clientKnown = "", false
 	r.expiresIn = 0
 	r.scope, r.audience = "", ""
 	r.audienceID[0] = ""
@@ -253,6 +257,11 @@ func (h *Handler) record(r *request, oerr *oauthError) {
 		e.Audience = r.audience
 		r.details[n] = logship.Detail{Name: "error", Value: oerr.code}
 		n++
+		if r.client == nil && !r.clientKnown {
+			// No client to hold to it, and anyone can send it at any
+			// rate: one event, then a count per error and window.
+			e.Aggregate = oerr.code
+		}
 	}
 	e.Details = r.details[:n]
 	h.cfg.Logs.Record(e)
