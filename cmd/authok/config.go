@@ -59,9 +59,10 @@ type nodeConfig struct {
 	ReadyMaxLag       uint64
 	ShutdownTimeout   time.Duration
 
-	LogLevel  string
-	LogFormat string
-	DebugAddr string
+	LogLevel    string
+	LogFormat   string
+	DebugAddr   string
+	MetricsAddr string
 
 	// Environment-only (readEnv): the management client a new cluster
 	// creates.
@@ -115,6 +116,7 @@ func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain requests on SIGINT/SIGTERM")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "if set, serve Go's /debug/pprof profiles on this address (keep it on loopback)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "if set, serve Prometheus /metrics on this address (loopback or a private network: the public listener never serves it)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 }
@@ -221,11 +223,8 @@ func (c *nodeConfig) validate() error {
 	if c.bootstraps() && c.BootstrapClientSecret != "" && len(c.BootstrapClientSecret) < bootstrap.MinClientSecretLength {
 		bad("AUTHOK_BOOTSTRAP_CLIENT_SECRET must be at least %d characters (or unset, to generate one)", bootstrap.MinClientSecretLength)
 	}
-	if c.DebugAddr != "" {
-		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
-			bad("--debug-addr %q: want host:port", c.DebugAddr)
-		}
-	}
+	hostPort(c.DebugAddr, "debug-addr")
+	hostPort(c.MetricsAddr, "metrics-addr")
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

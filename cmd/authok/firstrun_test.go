@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,4 +92,49 @@ func TestClusterSecretOnTheCommandLineIsRefused(t *testing.T) {
 	if code := p.stop(); code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, p.stderr)
 	}
+}
+
+// /metrics is served on --metrics-addr only: the public listener answers
+// 404 and the operator's listener has the Raft gauges and the request
+// counters of the public one. Profiles share the listener when
+// --debug-addr is the same address.
+func TestMetricsOnTheOperatorListenerOnly(t *testing.T) {
+	addr, ops := servetest.FreeAddr(t), servetest.FreeAddr(t)
+	p := start(t, nil, "dev", "--data-dir", t.TempDir(), "--listen", addr, "--metrics-addr", ops, "--debug-addr", ops)
+	base := "http://" + addr
+	waitReady(t, p, base)
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := get(base + "/metrics"); code != 404 {
+		t.Fatalf("public /metrics: %d, want 404", code)
+	}
+	resp, err := http.PostForm(base+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"nobody"}, "client_secret": {"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	code, body := get("http://" + ops + "/metrics")
+	if code != 200 {
+		t.Fatalf("operator /metrics: %d", code)
+	}
+	for _, want := range []string{"authok_raft_applied_index", `authok_http_requests_total{method="POST",route="/oauth/token",server="edge",status="401"} 1`, `route="/metrics",server="edge",status="404"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("operator /metrics lacks %s", want)
+		}
+	}
+	if code, _ := get("http://" + ops + "/debug/pprof/cmdline"); code != 200 {
+		t.Fatalf("profiles on the shared operator listener: %d", code)
+	}
+	if code, _ := get("http://" + ops + "/healthz"); code != 404 {
+		t.Fatalf("operator listener serves /healthz: %d (it serves metrics and profiles only)", code)
+	}
+	p.stop()
 }

@@ -37,6 +37,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad listen", nil, []string{"dev", "--listen", "nonsense"}, exitUsage, []string{`--listen "nonsense": want host:port`}},
 		{"bad issuer", nil, []string{"dev", "--issuer", "ftp://x"}, exitUsage, []string{"--issuer"}},
 		{"bad log level", nil, []string{"dev", "--log-level", "loud"}, exitUsage, []string{"--log-level"}},
+		{"bad metrics addr", nil, []string{"dev", "--metrics-addr", "9090"}, exitUsage, []string{`--metrics-addr "9090": want host:port`}},
 		{"bad env value", map[string]string{"AUTHOK_SHUTDOWN_TIMEOUT": "soon"}, []string{"dev"}, exitUsage, []string{"AUTHOK_SHUTDOWN_TIMEOUT"}},
 		{"control reports every missing flag", nil, []string{"control"}, exitUsage, []string{
 			"--node-id is required", "--data-dir is required", "--http-addr is required",

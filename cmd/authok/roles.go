@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -195,7 +194,7 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	var shutdown func(context.Context) error
 	var control *controlsrv.Server
 	if cfg.role != roleEdge {
-		control = controlsrv.New(controlsrv.Config{Checker: ready, Metrics: httpMetrics, Gatherer: reg, Logger: logger})
+		control = controlsrv.New(controlsrv.Config{Checker: ready, Metrics: httpMetrics, Logger: logger})
 		api, err := mgmtapi.New(mgmtapi.Config{Repo: rp, Verifier: km, Keys: mgmtapi.KeysFromManager(km), Logger: logger})
 		if err != nil {
 			return err
@@ -208,7 +207,7 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	}
 	var logs *logship.Shipper
 	if cfg.role != roleControl {
-		ecfg := edgesrv.Config{Checker: ready, Metrics: httpMetrics, Gatherer: reg, Logger: logger}
+		ecfg := edgesrv.Config{Checker: ready, Metrics: httpMetrics, Logger: logger}
 		if cfg.role == roleDev {
 			ecfg.ControlHandler = control.Handler()
 		} else {
@@ -232,13 +231,11 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		}
 		serve, shutdown = edge.Serve, edge.Shutdown
 	}
-	if cfg.DebugAddr != "" {
-		stopDebug, err := serveDebug(cfg.DebugAddr, logger)
-		if err != nil {
-			return err
-		}
-		defer stopDebug()
+	stopOperator, err := serveOperator(cfg.MetricsAddr, cfg.DebugAddr, reg, logger)
+	if err != nil {
+		return err
 	}
+	defer stopOperator()
 	// Serving starts at once (/readyz says what the node still waits for);
 	// joining and bootstrapping run under ctx, which a stop signal cancels,
 	// so a stop ends them at once and is a clean stop, not a failure.
@@ -443,23 +440,4 @@ Management API client (shown once; also in %s/%s, mode 0600):
   audience:      %s
   token URL:     %s
 `, res.Tenant, res.Issuer, cfg.DataDir, bootstrap.CredentialsFile, res.ClientID, res.ClientSecret.Reveal(), res.Audience, res.TokenURL())
-}
-
-// serveDebug serves net/http/pprof on its own listener, never on the
-// public one.
-func serveDebug(addr string, logger *slog.Logger) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("debug listener: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	logger.Info("serving profiles", "addr", ln.Addr().String())
-	return func() { srv.Close() }, nil
 }

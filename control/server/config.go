@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
 )
@@ -28,8 +26,6 @@ type Config struct {
 	Checker health.Checker
 	// Metrics records every request (server="control"). Nil records nothing.
 	Metrics *httpmetrics.Metrics
-	// Gatherer is what /metrics exposes. Nil leaves /metrics unrouted (404).
-	Gatherer prometheus.Gatherer
 	// Logger receives the http.Server's errors. Nil means slog.Default().
 	Logger *slog.Logger
 

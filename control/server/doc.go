@@ -5,8 +5,9 @@
 // It owns the skeleton every control-plane request goes through:
 //   - the routing table (a Go 1.22+ http.ServeMux; features add routes
 //     with Handle from the composition root),
-//   - /healthz (the process is up), /readyz (health.Checker), /metrics
-//     (promhttp over a prometheus.Gatherer),
+//   - /healthz (the process is up) and /readyz (health.Checker); /metrics
+//     is not here (a 404 like any unrouted path): the operator serves it
+//     on a listener of its own (authok --metrics-addr),
 //   - a JSON 404/405 in the Management API error shape (API.md §A.4) for
 //     paths and methods no route serves,
 //   - the request body limit, the http.Server timeouts and header limit,

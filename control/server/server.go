@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/authok-edge/authok/control/internal/apierror"
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
@@ -30,8 +28,9 @@ type Server struct {
 	other   *httpmetrics.Route // requests no route matched
 }
 
-// New builds a Server with /healthz, /readyz and (when cfg.Gatherer is set)
-// /metrics routed. It does not listen; call Serve.
+// New builds a Server with /healthz and /readyz routed. It does not listen;
+// call Serve. /metrics is not served here: it goes on an operator's
+// listener of its own (cmd/authok --metrics-addr), never the public one.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
@@ -52,12 +51,6 @@ func New(cfg Config) *Server {
 
 	s.Handle("GET /healthz", http.HandlerFunc(healthz))
 	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
-	if cfg.Gatherer != nil {
-		s.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{
-			ErrorLog:      slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
-			ErrorHandling: promhttp.ContinueOnError,
-		}))
-	}
 	return s
 }
 

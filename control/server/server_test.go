@@ -43,7 +43,6 @@ func start(t *testing.T, cfg server.Config, mount func(*server.Server)) *fixture
 		cfg.Checker = checker
 	}
 	cfg.Metrics = m
-	cfg.Gatherer = reg
 	srv := server.New(cfg)
 	if mount != nil {
 		mount(srv)
@@ -83,7 +82,8 @@ func TestHealthAndMetricsEndpoints(t *testing.T) {
 		{name: "healthz", method: "GET", path: "/healthz", wantStatus: 200, wantType: "text/plain; charset=utf-8", wantBody: "ok"},
 		{name: "healthz HEAD", method: "HEAD", path: "/healthz", wantStatus: 200, wantType: "text/plain; charset=utf-8", wantBody: ""},
 		{name: "readyz", method: "GET", path: "/readyz", wantStatus: 200, wantType: "application/json", wantBody: `{"status":"ok"}`},
-		{name: "metrics", method: "GET", path: "/metrics", wantStatus: 200, wantBody: httpmetrics.RequestsTotalName, wantContains: true},
+		// Metrics go on the operator's own listener, never the public one.
+		{name: "no metrics", method: "GET", path: "/metrics", wantStatus: 404, wantBody: `"errorCode":"not_found"`, wantContains: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,8 +313,7 @@ func counters(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 }
 
 func TestHandlerWithoutListener(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	srv := server.New(server.Config{Gatherer: reg})
+	srv := server.New(server.Config{})
 	ts := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -32,7 +32,7 @@ func newBenchEdge(tb testing.TB, cfg server.Config, mount func(*server.Server)) 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Metrics, cfg.Gatherer = m, reg
+	cfg.Metrics = m
 	if cfg.ControlHandler == nil && cfg.ControlURLs == nil {
 		cfg.ControlHandler = noContent
 	}

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/authok-edge/authok/edge/internal/proxy"
 	"github.com/authok-edge/authok/shared/health"
 	"github.com/authok-edge/authok/shared/httpmetrics"
@@ -36,10 +34,6 @@ type Config struct {
 	Checker health.Checker
 	// Metrics records every request (server="edge"). Nil records nothing.
 	Metrics *httpmetrics.Metrics
-	// Gatherer is what /metrics exposes. Nil answers /metrics with 404 (it
-	// is still never proxied, so a scraper cannot mistake the control
-	// plane's metrics for the edge's).
-	Gatherer prometheus.Gatherer
 	// Logger receives server and proxy errors. Nil means slog.Default().
 	Logger *slog.Logger
 

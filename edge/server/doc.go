@@ -7,8 +7,9 @@
 //   - the route table: exact paths in a map, looked up without allocating;
 //     feature packages register hot-path handlers with Handle from the
 //     composition root, before the server starts;
-//   - /healthz, /readyz (health.Checker) and /metrics (promhttp through
-//     fasthttpadaptor; scrapes are not hot);
+//   - /healthz and /readyz (health.Checker); /metrics answers 404 and is
+//     never proxied (the operator serves it on a listener of its own,
+//     authok --metrics-addr);
 //   - the fallback to the control plane (edge/internal/proxy), in-process
 //     or remote, for every unregistered path but /internal and /internal/...
 //     (the cluster's internal API, in any case or spelling): those the edge

@@ -1,11 +1,8 @@
 package server
 
 import (
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 
-	"github.com/authok-edge/authok/edge/internal/errbody"
 	"github.com/authok-edge/authok/shared/health"
 )
 
@@ -27,13 +24,4 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.SetContentType("application/json")
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
 	ctx.Response.SetBody(body)
-}
-
-func (s *Server) metricsHandler() fasthttp.RequestHandler {
-	if s.cfg.Gatherer == nil {
-		return errbody.NotFound.Write
-	}
-	return fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{
-		ErrorHandling: promhttp.ContinueOnError,
-	}))
 }

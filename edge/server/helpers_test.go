@@ -23,8 +23,8 @@ type edgeFixture struct {
 	checker *health.Switch
 }
 
-// startEdge runs an edge on 127.0.0.1:0 until the test ends. Metrics,
-// Gatherer and Checker are filled in when unset; mount runs before Serve.
+// startEdge runs an edge on 127.0.0.1:0 until the test ends. Metrics
+// and Checker are filled in when unset; mount runs before Serve.
 func startEdge(t *testing.T, cfg server.Config, mount func(*server.Server)) *edgeFixture {
 	t.Helper()
 	reg := prometheus.NewRegistry()
@@ -34,7 +34,6 @@ func startEdge(t *testing.T, cfg server.Config, mount func(*server.Server)) *edg
 			t.Fatal(err)
 		}
 		cfg.Metrics = m
-		cfg.Gatherer = reg
 	}
 	checker := &health.Switch{}
 	if cfg.Checker == nil {

@@ -57,8 +57,8 @@ type methodHandler struct {
 	h      fasthttp.RequestHandler
 }
 
-// New validates cfg and builds a Server with /healthz, /readyz and /metrics
-// routed and everything else proxied to the control plane. It does not
+// New validates cfg and builds a Server with /healthz and /readyz routed,
+// /metrics answered 404 and everything else proxied to the control plane. It does not
 // listen; register routes with Handle, then call Serve.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
@@ -97,7 +97,10 @@ func New(cfg Config) (*Server, error) {
 
 	s.Handle("GET", "/healthz", healthz)
 	s.Handle("GET", "/readyz", s.readyz)
-	s.Handle("GET", "/metrics", s.metricsHandler())
+	// Metrics are served on an operator's listener of their own
+	// (cmd/authok --metrics-addr), never the public one; /metrics here is
+	// not proxied either, so it never reaches a control plane's.
+	s.Handle("GET", "/metrics", errbody.NotFound.Write)
 	return s, nil
 }
 
