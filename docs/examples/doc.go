@@ -9,6 +9,7 @@
 // it ends with its "verified" line, and that bad inputs (a wrong bootstrap
 // secret, an API identifier that already exists) fail with the server's
 // error body. It is skipped under -short, when curl, jq or openssl are
-// missing (.ci/run installs them), and, for the Node example, when node or
-// its node_modules are missing (run `npm ci` in node/ first; .ci/run does).
+// missing, and, for the Node example, when node or its node_modules are
+// missing (run `npm ci` in node/ first). Under CI (CI=true) a missing tool
+// fails the test instead: .ci/run installs them all.
 package examples
