@@ -12,6 +12,7 @@ import (
 
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/store/storetest"
 )
 
 // noisy is an event of about 4 KB that does not compress, numbered n.
@@ -249,5 +250,65 @@ func TestDecodeUsageRefusesDamage(t *testing.T) {
 	got, err := decodeUsage(u.encode())
 	if err != nil || len(got) != 2 || got[20000] != 5 || got[19990] != 1<<40 {
 		t.Fatalf("round trip: %v, %v", got, err)
+	}
+}
+
+// On a real cluster, two edges shipping one tenant's events at once (their
+// writes forwarded to the leader) keep the bound and an exact count, and
+// every replica holds the same batches.
+func TestQuotaCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Raft cluster")
+	}
+	const quota = 48 << 10
+	c := storetest.NewCluster(t, 1, 2, storetest.ClusterOptions{})
+	at := time.Now().UTC().Add(-time.Hour)
+	var wg sync.WaitGroup
+	for n, m := range c.Edges() {
+		s, err := New(Config{Store: m.Node, BatchSize: 2, QuotaBytes: quota})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				s.Record(noisy("acme", n*1000+i, at.Add(time.Duration(i)*time.Millisecond)))
+				if i%2 == 1 {
+					// A batch that lost the usage race more than
+					// conflictRetries times, or whose outcome a busy
+					// cluster left unknown, stays in the ring: ship again,
+					// as the shipper's loop would.
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					for s.Flush(ctx) != nil && ctx.Err() == nil {
+					}
+					cancel()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	leader := c.Leader().Node
+	want, kept := logBytes(t, leader, "acme")
+	if len(kept) >= 80 {
+		t.Fatalf("all %d events kept: the quota was never reached, the test proves nothing", len(kept))
+	}
+	if want > quota {
+		t.Fatalf("acme's log takes %d bytes on the leader, over its quota %d", want, quota)
+	}
+	if u := usageTotal(t, leader, "acme"); u != want {
+		t.Fatalf("the usage record counts %d bytes, the leader holds %d", u, want)
+	}
+	idx := leader.AppliedIndex()
+	for _, m := range c.Running() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := m.Node.WaitApplied(ctx, idx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := logBytes(t, m.Node, "acme"); got != want {
+			t.Fatalf("%s holds %d bytes of acme's log, the leader %d", m.ID, got, want)
+		}
 	}
 }
