@@ -21,7 +21,7 @@ func TestEdgeCacheNeverStaleAfterApplyIndexPassesWrite(t *testing.T) {
 	key := []byte("t/acme/client/app")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	first, err := leader.Apply(ctx, store.Txn{Ops: []store.Op{store.Put(key, []byte(`{"name":"v0"}`))}})
+	first, err := storetest.ApplyAsClient(ctx, t, leader, store.Txn{Ops: []store.Op{store.Put(key, []byte(`{"name":"v0"}`))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestEdgeCacheNeverStaleAfterApplyIndexPassesWrite(t *testing.T) {
 		}()
 	}
 	for i := 1; i <= 200; i++ {
-		res, err := leader.Apply(ctx, store.Txn{Ops: []store.Op{store.Put(key, fmt.Appendf(nil, `{"name":"v%d"}`, i))}})
+		res, err := storetest.ApplyAsClient(ctx, t, leader, store.Txn{Ops: []store.Op{store.Put(key, fmt.Appendf(nil, `{"name":"v%d"}`, i))}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,18 +29,45 @@ type ClusterOptions struct {
 	BatchApplies      bool
 	TLS               *tls.Config  // mutual TLS on the Raft transport
 	Logger            *slog.Logger // default: discard
-	// Raft timeouts. The defaults (400ms heartbeat and election, 200ms
-	// lease) keep a loaded CI machine running the race detector from
-	// holding spurious elections; benchmarks pass FastTimeouts.
+	// Raft timeouts; zero means StarvedTimeouts. Only a test about
+	// failover (or a benchmark) passes shorter ones, and then tolerates
+	// the spurious elections they cause on a loaded machine.
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
 }
 
+// StarvedTimeouts sets the default Raft timeouts of a test cluster: 1s
+// heartbeat, election and lease. The race detector on a 2-core machine
+// shared with other builds stalls goroutines for hundreds of milliseconds;
+// with the production defaults (200ms, lease 100ms) a leader then misses
+// its lease or a follower its heartbeat, an election follows, and writes
+// in flight end with store.ErrOutcomeUnknown. Each cluster start pays one
+// heartbeat timeout (1-2s) for its first election.
+func StarvedTimeouts(o ClusterOptions) ClusterOptions {
+	o.HeartbeatTimeout, o.ElectionTimeout, o.LeaderLeaseTimeout = time.Second, time.Second, time.Second
+	return o
+}
+
+// FailoverTimeouts sets short Raft timeouts (300ms heartbeat and election,
+// 150ms lease) for tests that kill a leader and wait for the next one:
+// the election after the kill is quick, and the test must tolerate
+// spurious ones (its writes go through ApplyAsClient or accept errors).
+func FailoverTimeouts(o ClusterOptions) ClusterOptions {
+	o.HeartbeatTimeout, o.ElectionTimeout, o.LeaderLeaseTimeout = 300*time.Millisecond, 300*time.Millisecond, 150*time.Millisecond
+	return o
+}
+
 // FastTimeouts sets the loopback-tuned Raft timeouts the benchmarks
-// measure failover with (150ms heartbeat and election, 100ms lease).
+// measure failover with (150ms heartbeat and election, 100ms lease). Not
+// for tests: on a loaded machine they cause spurious elections.
 func FastTimeouts(o ClusterOptions) ClusterOptions {
 	o.HeartbeatTimeout, o.ElectionTimeout, o.LeaderLeaseTimeout = 150*time.Millisecond, 150*time.Millisecond, 100*time.Millisecond
 	return o
 }
+
+// waitLimit bounds every wait of the helpers (leader, readiness, catching
+// up): far above what an idle machine needs, so that only a real fault,
+// not a starved scheduler, ends a test.
+const waitLimit = time.Minute
 
 // Member is one node of a test cluster, with its own internal HTTP server
 // on loopback, restartable on the same data dir and addresses.
@@ -77,8 +104,8 @@ func NewCluster(tb testing.TB, voters, edges int, opts ClusterOptions) *Cluster 
 		}
 		opts.Logger = slog.New(slog.NewTextHandler(w, nil))
 	}
-	if opts.HeartbeatTimeout == 0 {
-		opts.HeartbeatTimeout, opts.ElectionTimeout, opts.LeaderLeaseTimeout = 400*time.Millisecond, 400*time.Millisecond, 200*time.Millisecond
+	if opts.HeartbeatTimeout == 0 && opts.ElectionTimeout == 0 && opts.LeaderLeaseTimeout == 0 {
+		opts = StarvedTimeouts(opts)
 	}
 	c := &Cluster{tb: tb, opts: opts, root: tb.TempDir()}
 	tb.Cleanup(c.Stop)
@@ -101,7 +128,7 @@ func (c *Cluster) settle() {
 	c.tb.Helper()
 	index := c.Leader().Node.Status().AppliedIndex
 	for _, m := range c.Running() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		err := m.Node.WaitApplied(ctx, index)
 		cancel()
 		if err != nil {
@@ -121,7 +148,7 @@ func (c *Cluster) AddMember(id string, voter bool) *Member {
 	m.Start(bootstrap)
 	c.Members = append(c.Members, m)
 	if !bootstrap {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		defer cancel()
 		err := store.Join(ctx, nil, Secret, c.Members[0].URL, store.JoinRequest{
 			NodeID: id, RaftAddr: m.RaftAddr, HTTPURL: m.URL, Voter: voter,
@@ -188,16 +215,16 @@ func (c *Cluster) Running() []*Member {
 // Leader waits for a running member to lead and returns it.
 func (c *Cluster) Leader() *Member {
 	c.tb.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for time.Now().Before(deadline) {
 		for _, m := range c.Running() {
 			if m.Node.IsLeader() {
 				return m
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // polling a condition: raft has no leader-elected wait across nodes
 	}
-	c.tb.Fatal("no leader within 15s")
+	c.tb.Fatalf("no leader within %s", waitLimit)
 	return nil
 }
 
@@ -229,7 +256,7 @@ func (c *Cluster) Edges() []*Member {
 // record is replicated to it (so it can forward writes).
 func (c *Cluster) WaitReady(m *Member) {
 	c.tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	var err error
 	for time.Now().Before(deadline) {
 		if err = m.Node.Ready(0); err == nil {
@@ -242,7 +269,7 @@ func (c *Cluster) WaitReady(m *Member) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	c.tb.Fatalf("%s not ready within 30s: %v", m.ID, err)
+	c.tb.Fatalf("%s not ready within %s: %v", m.ID, waitLimit, err)
 }
 
 // Stop kills every member.
