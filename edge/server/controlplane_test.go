@@ -39,7 +39,7 @@ type echoed struct {
 //	/echo/...        answers 200 with an echoed of the request
 //	POST /api/v1/users  201 with a body, cookies and hop-by-hop headers
 //	/big             a large body, for streaming
-//	/slow            answers after a second
+//	/slow            answers only once the proxy gave up (or after a minute)
 func newControl(t *testing.T) *upstream {
 	t.Helper()
 	ctl := newUpstream()
@@ -73,8 +73,10 @@ func newControl(t *testing.T) *upstream {
 		_, _ = w.Write(bigBody)
 	}))
 	ctl.Handle("GET /slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Slower than any proxy timeout a test sets, however starved the
+		// machine: it answers only once the proxy has given up.
 		select {
-		case <-time.After(time.Second):
+		case <-time.After(time.Minute):
 		case <-r.Context().Done():
 		}
 	}))
