@@ -41,6 +41,7 @@ type nodeConfig struct {
 	RaftAddr      string
 	RaftAdvertise string
 	Issuer        string
+	IssuerDerived bool // dev without --issuer: Issuer follows --listen
 	Bootstrap     bool
 	Join          string
 	ControlURLs   listFlag // edge: where to proxy what it does not serve
@@ -141,7 +142,7 @@ func (c *nodeConfig) validate() error {
 	if c.role == roleDev {
 		hostPort(c.Listen, "listen")
 		if c.Issuer == "" && c.Listen != "" {
-			c.Issuer = "http://" + c.Listen + "/"
+			c.Issuer, c.IssuerDerived = "http://"+c.Listen+"/", true
 		}
 	} else {
 		required(c.NodeID, "node-id")

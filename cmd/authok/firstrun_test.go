@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -137,4 +138,69 @@ func TestMetricsOnTheOperatorListenerOnly(t *testing.T) {
 		t.Fatalf("operator listener serves /healthz: %d (it serves metrics and profiles only)", code)
 	}
 	p.stop()
+}
+
+// dev without --issuer follows --listen across restarts: discovery, tokens
+// and the Management API answer for the new address, and bootstrap.json
+// says so. An explicit --issuer that differs from the stored one is a
+// configuration error that says how to proceed; one that matches starts.
+func TestDevRestartOnAnotherListenFollowsIt(t *testing.T) {
+	dev := startDev(t)
+	if code := dev.p.stop(); code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, dev.p.stderr)
+	}
+
+	moved := servetest.FreeAddr(t)
+	base := "http://" + moved
+	p := start(t, nil, "dev", "--data-dir", dev.dataDir, "--listen", moved)
+	waitReady(t, p, base)
+	if strings.Contains(p.stderr.String(), "not applied") {
+		t.Fatalf("restart ignored the new issuer; stderr:\n%s", p.stderr)
+	}
+	creds := readCredentials(t, dev.dataDir)
+	if creds.Issuer != base+"/" || creds.ClientID != dev.creds.ClientID || creds.ClientSecret != dev.creds.ClientSecret {
+		t.Fatalf("bootstrap.json after the move = %+v, was %+v", creds, dev.creds)
+	}
+	resp, err := http.Get(base + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc struct {
+		Issuer        string `json:"issuer"`
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&disc)
+	resp.Body.Close()
+	if err != nil || disc.Issuer != base+"/" || disc.TokenEndpoint != base+"/oauth/token" {
+		t.Fatalf("discovery after the move = %+v, %v", disc, err)
+	}
+	// The management client gets a token for the moved Management API,
+	// and the API accepts it; the token carries the new issuer.
+	m := newMgmt(t, base, creds)
+	var settings map[string]any
+	m.do("GET", "/tenants/settings", nil, 200, &settings)
+	verifyWithDiscovery(t, base+"/", base+"/api/v1/", m.token)
+	if code := p.stop(); code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, p.stderr)
+	}
+
+	// An explicit issuer other than the stored one: exit 2, with the ways out.
+	bad := start(t, nil, "dev", "--data-dir", dev.dataDir, "--listen", servetest.FreeAddr(t), "--issuer", "http://auth.example.test/")
+	if code := bad.waitExit(30 * time.Second); code != exitUsage {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitUsage, bad.stderr)
+	}
+	for _, want := range []string{"--issuer http://auth.example.test/ differs from " + base + "/", "give --issuer " + base + "/", "omit --issuer", "another --data-dir"} {
+		if !strings.Contains(bad.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, bad.stderr)
+		}
+	}
+	// The stored issuer given explicitly (as behind a proxy): it starts,
+	// on another listener, and the tenant stays where it is.
+	other := servetest.FreeAddr(t)
+	same := start(t, nil, "dev", "--data-dir", dev.dataDir, "--listen", other, "--issuer", base+"/")
+	waitReady(t, same, "http://"+other)
+	if c := readCredentials(t, dev.dataDir); c.Issuer != base+"/" {
+		t.Fatalf("an explicit, matching issuer moved the tenant: %+v", c)
+	}
+	same.stop()
 }

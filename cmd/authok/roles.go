@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -257,6 +258,10 @@ func runNode(cfg *nodeConfig, env *environment) error {
 				failed <- err
 				return
 			}
+			if slices.Contains(res.Ignored, "issuer") {
+				failed <- usageError{issuerMismatch(cfg, res.Issuer)}
+				return
+			}
 			// Credentials first: whoever waits for /readyz may read them next.
 			reportBootstrap(env, logger, cfg, res)
 			bootstrapping.Set(nil)
@@ -400,6 +405,7 @@ func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Ke
 	}
 	opts := bootstrap.Options{
 		Issuer:       cfg.Issuer,
+		FollowIssuer: cfg.IssuerDerived,
 		ClientID:     cfg.BootstrapClientID,
 		ClientSecret: cfg.BootstrapClientSecret,
 		Keys:         km,
@@ -422,9 +428,28 @@ func ensureDefaultTenant(ctx context.Context, node *store.Node, box secretbox.Ke
 	return bootstrap.Result{}, fmt.Errorf("create the default tenant: %w", lastErr)
 }
 
+// issuerMismatch explains an --issuer that differs from the one the
+// default tenant has: every token and client of the tenant carries the
+// issuer, so an explicit one never moves it.
+func issuerMismatch(cfg *nodeConfig, stored string) error {
+	ways := fmt.Sprintf("give --issuer %s", stored)
+	if cfg.role == roleDev {
+		ways += ", or omit --issuer (dev then follows --listen and moves the tenant)"
+	}
+	return fmt.Errorf("--issuer %s differs from %s, the issuer of the default tenant in %s, which an explicit --issuer does not change: %s, or use another --data-dir for a new tenant",
+		cfg.Issuer, stored, cfg.DataDir, ways)
+}
+
 func reportBootstrap(env *environment, logger *slog.Logger, cfg *nodeConfig, res bootstrap.Result) {
 	if len(res.Ignored) > 0 {
 		logger.Warn("the default tenant already exists; these settings were not applied", "ignored", strings.Join(res.Ignored, ","))
+	}
+	if res.MovedFrom != "" {
+		logger.Info("the default tenant follows --listen: moved to the new issuer", "from", res.MovedFrom, "issuer", res.Issuer)
+		// The credentials file names the issuer, audience and token URL.
+		if err := bootstrap.WriteCredentialsFile(cfg.DataDir, res); err != nil {
+			logger.Error("writing bootstrap credentials", "err", err)
+		}
 	}
 	if !res.Created {
 		logger.Info("default tenant ready", "tenant", res.Tenant, "issuer", res.Issuer, "client_id", res.ClientID)

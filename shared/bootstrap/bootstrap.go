@@ -49,6 +49,13 @@ type Options struct {
 	// Now defaults to time.Now; Rand to crypto/rand.Reader.
 	Now  func() time.Time
 	Rand io.Reader
+	// FollowIssuer moves an existing tenant to Issuer when its issuer
+	// differs (repo.MoveTenantIssuer: its host and its Management API
+	// identifier follow), instead of listing "issuer" in Result.Ignored.
+	// For an issuer the caller derives, as dev does from its listen
+	// address; an issuer an operator wrote down must not move a tenant
+	// that tokens and clients already know.
+	FollowIssuer bool
 	// Keys makes the tenant's signing keys. When nil, Ensure uses a
 	// keys.Manager of its own (with Now and Rand) for the call.
 	Keys *keys.Manager
@@ -66,6 +73,9 @@ type Result struct {
 	// Ignored names the options that differ from an existing tenant and
 	// were therefore not applied: "issuer", "client_id", "client_secret".
 	Ignored []string
+	// MovedFrom is the issuer the tenant had before this call moved it
+	// (Options.FollowIssuer); empty when it did not move.
+	MovedFrom string
 }
 
 // TokenURL is where the management client gets tokens.
@@ -221,7 +231,16 @@ func existing(ctx context.Context, r *repo.Repo, name, issuer string, opts Optio
 		return Result{}, true, fmt.Errorf("bootstrap: management client of tenant %q: %w", name, err)
 	}
 	res.ClientID, res.ClientSecret = c.ClientID, c.ClientSecret
-	if issuer != res.Issuer {
+	switch {
+	case issuer == res.Issuer:
+	case opts.FollowIssuer:
+		moved, err := r.MoveTenantIssuer(ctx, name, issuer, ManagementAudience)
+		if err != nil {
+			return Result{}, true, fmt.Errorf("bootstrap: move tenant %q from issuer %s to %s: %w", name, res.Issuer, issuer, err)
+		}
+		res.MovedFrom = res.Issuer
+		res.Issuer, res.Audience = moved.Internal.Issuer, ManagementAudience(moved.Internal.Issuer)
+	default:
 		res.Ignored = append(res.Ignored, "issuer")
 	}
 	if opts.ClientID != "" && opts.ClientID != res.ClientID {

@@ -428,3 +428,97 @@ func TestWriteCredentialsFile(t *testing.T) {
 		t.Fatal("incomplete result written")
 	}
 }
+
+// FollowIssuer moves the existing tenant: its host, its domain, its
+// Management API identifier and every grant to it, in one transaction;
+// what is not derived from the issuer stays.
+func TestEnsureFollowIssuerMovesTheTenant(t *testing.T) {
+	st, box := setup(t)
+	const oldIssuer, newIssuer = "http://127.0.0.1:8080/", "http://127.0.0.1:9090/"
+	first, err := Ensure(ctx, st, box, Options{Issuer: oldIssuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.New(st, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A user's own API and a grant to it: untouched by the move.
+	own, err := r.CreateResourceServer(ctx, DefaultTenantName, model.ResourceServer{ID: "rs_own", Name: "Own", Identifier: "https://api.example.com/", SigningAlg: model.SigningAlgRS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateClientGrant(ctx, DefaultTenantName, model.ClientGrant{ID: "cgr_own", ClientID: first.ClientID, Audience: own.Identifier}); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := Ensure(ctx, st, box, Options{Issuer: "HTTP://127.0.0.1:9090", FollowIssuer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MovedFrom != oldIssuer || res.Issuer != newIssuer || res.Audience != newIssuer+"api/v1/" || len(res.Ignored) != 0 || res.Created {
+		t.Fatalf("Ensure = %+v", res)
+	}
+	if res.ClientID != first.ClientID || res.ClientSecret != first.ClientSecret {
+		t.Fatal("the move changed the management client's credentials")
+	}
+	tn, err := r.GetTenantByHost(ctx, "127.0.0.1:9090")
+	if err != nil || tn.Name != DefaultTenantName || tn.Internal.Issuer != newIssuer || tn.Domain != "127.0.0.1:9090" {
+		t.Fatalf("tenant by the new host = %+v, %v", tn, err)
+	}
+	if _, err := r.GetTenantByHost(ctx, "127.0.0.1:8080"); !errors.Is(err, repo.ErrNotFound) {
+		t.Fatalf("the old host still names a tenant: %v", err)
+	}
+	api, err := r.GetResourceServerByIdentifier(ctx, DefaultTenantName, res.Audience)
+	if err != nil || !api.IsSystem {
+		t.Fatalf("Management API at the new identifier = %+v, %v", api, err)
+	}
+	if _, err := r.GetResourceServerByIdentifier(ctx, DefaultTenantName, first.Audience); !errors.Is(err, repo.ErrNotFound) {
+		t.Fatalf("the old identifier still names an API: %v", err)
+	}
+	g, err := r.GetClientGrantByPair(ctx, DefaultTenantName, first.ClientID, res.Audience)
+	if err != nil || !slices.Equal(g.Scope, model.ManagementScopes()) {
+		t.Fatalf("management grant at the new audience = %+v, %v", g, err)
+	}
+	if _, err := r.GetClientGrantByPair(ctx, DefaultTenantName, first.ClientID, first.Audience); !errors.Is(err, repo.ErrNotFound) {
+		t.Fatalf("the grant to the old audience remains: %v", err)
+	}
+	if g, err := r.GetClientGrantByPair(ctx, DefaultTenantName, first.ClientID, own.Identifier); err != nil || g.ID != "cgr_own" {
+		t.Fatalf("the grant to the user's API = %+v, %v", g, err)
+	}
+
+	// Moved once: the same issuer again changes nothing.
+	applied := st.AppliedIndex()
+	if res, err := Ensure(ctx, st, box, Options{Issuer: newIssuer, FollowIssuer: true}); err != nil || res.MovedFrom != "" {
+		t.Fatalf("Ensure again = %+v, %v", res, err)
+	}
+	if st.AppliedIndex() != applied {
+		t.Fatal("an Ensure with the current issuer wrote to the store")
+	}
+}
+
+// A move onto a host another tenant serves fails and changes nothing.
+func TestEnsureFollowIssuerOntoATakenHost(t *testing.T) {
+	st, box := setup(t)
+	if _, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:9090/", TenantName: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:9090/", FollowIssuer: true})
+	if !errors.Is(err, repo.ErrDuplicate) || !strings.Contains(err.Error(), "host") {
+		t.Fatalf("err = %v, want a duplicate host", err)
+	}
+	res, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/"})
+	if err != nil || res.Issuer != "http://127.0.0.1:8080/" || len(res.Ignored) != 0 {
+		t.Fatalf("default tenant after the failed move = %+v, %v", res, err)
+	}
+	r, err := repo.New(st, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.GetClientGrantByPair(ctx, DefaultTenantName, res.ClientID, res.Audience); err != nil {
+		t.Fatalf("the management grant moved although the tenant did not: %v", err)
+	}
+}

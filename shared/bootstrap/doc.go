@@ -9,6 +9,10 @@
 // Ensure is idempotent: once the tenant exists it reports the existing
 // state and never changes credentials, whatever the options say (Result.
 // Ignored lists the options that differ, for the caller to warn about).
+// The one exception is Options.FollowIssuer, for an issuer the caller
+// derives (dev's from its listen address): the tenant then moves to the
+// new issuer, with its host and its Management API identifier and the
+// grants to it (repo.MoveTenantIssuer), in one transaction.
 //
 // Once the tenant exists, Ensure gives it signing keys if it has none
 // (shared/keys: a current and a next generation, one transaction of their
