@@ -83,13 +83,17 @@
 // a sweep prunes the grants that committed between the update's scan and
 // its commit. Batch groups creates of several records into one transaction
 // (bootstrap uses it; its grants are conditioned only on their parents'
-// presence).
+// presence). MoveTenantIssuer is the one write that moves identities: a
+// tenant's new issuer takes the audience derived from it along (the
+// resource server's identifier and its grants' audience and pair keys), in
+// the tenant's transaction, each record conditioned on its version.
 //
 // # Must never
 //
 // This package must never store a secret in clear, never let a closure's
-// result change a record's identity (ids, identifier, a grant's pair), never
-// read the clock or randomness except through its options, and never import
-// edge/ or control/. It enforces data invariants only; request validation
-// (enums, URL shapes, strict write DTOs) is the Management API's job.
+// result change a record's identity (ids, identifier, a grant's pair; only
+// MoveTenantIssuer moves the last two), never read the clock or randomness
+// except through its options, and never import edge/ or control/. It
+// enforces data invariants only; request validation (enums, URL shapes,
+// strict write DTOs) is the Management API's job.
 package repo
