@@ -48,7 +48,9 @@
 // Missing keys are cached too (an attacker probing client ids should not
 // reach Pebble every time); they are invalidated exactly like values, and
 // ristretto's admission policy keeps one-off misses from evicting hot
-// entries. Errors from the store (other than not-found) and from the
+// entries. Every entry, a miss included, is weighed by its size in bytes
+// (EntryCost: key, value, overhead) against a MaxCost in bytes, so misses
+// on long keys cannot hold more than MaxCost however many there are. Errors from the store (other than not-found) and from the
 // decoder are returned and never cached.
 //
 // Not done: concurrent misses on one key are not collapsed into one store
