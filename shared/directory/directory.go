@@ -30,6 +30,13 @@ var ErrNotFound = errors.New("directory: not found")
 // the request's host.
 const DefaultTenant = "default"
 
+// MaxHostLength is the longest host name TenantByHost looks up, in bytes
+// and without a port: a DNS name has at most 255 (RFC 1035 §2.3.4).
+const MaxHostLength = 255
+
+// maxPortSuffix is the longest ":port" a Host header may add.
+const maxPortSuffix = len(":65535")
+
 // SignerSource builds a tenant's current signer; *keys.Manager is one.
 type SignerSource interface {
 	Signer(tenant string, alg tokens.Alg) (*tokens.Signer, error)
@@ -51,9 +58,10 @@ type Config struct {
 	// DefaultTenant is the fallback of TenantByHost; default DefaultTenant.
 	// "-" disables the fallback.
 	DefaultTenant string
-	// MaxEntries bounds each of the record caches; default
+	// MaxBytes bounds each of the caches, in bytes as cache.EntryCost
+	// estimates them (a cached miss included); default
 	// cache.DefaultMaxCost.
-	MaxEntries int64
+	MaxBytes int64
 	// Registerer receives the caches' metrics; nil leaves them
 	// unregistered.
 	Registerer prometheus.Registerer
@@ -70,8 +78,8 @@ func (c Config) Validate() error {
 	if c.Repo == nil {
 		errs = append(errs, errors.New("directory: Config.Repo is required"))
 	}
-	if c.MaxEntries < 0 {
-		errs = append(errs, errors.New("directory: Config.MaxEntries is negative"))
+	if c.MaxBytes < 0 {
+		errs = append(errs, errors.New("directory: Config.MaxBytes is negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -147,7 +155,7 @@ func New(cfg Config) (*Directory, error) {
 	}
 	d := &Directory{defaultTenant: cfg.DefaultTenant}
 	opts := func(name string) cache.Options {
-		return cache.Options{Name: name, MaxCost: cfg.MaxEntries, Registerer: cfg.Registerer, Now: cfg.Now}
+		return cache.Options{Name: name, MaxCost: cfg.MaxBytes, Registerer: cfg.Registerer, Now: cfg.Now}
 	}
 	r := cfg.Repo
 	var err error
@@ -262,6 +270,11 @@ func (d *Directory) TenantByHostBytes(host []byte) (model.Tenant, error) {
 }
 
 func tenantByHost[S ~string | ~[]byte](d *Directory, host S) (model.Tenant, error) {
+	if hostTooLong(host) {
+		// No tenant has it, and the default tenant does not answer it: it
+		// is refused before any lookup, so it is never cached.
+		return model.Tenant{}, ErrNotFound
+	}
 	kb := getBuf()
 	defer putBuf(kb)
 	kb.b = repo.AppendNormalizedHost(kb.b[:0], host)
@@ -284,6 +297,26 @@ func tenantByHost[S ~string | ~[]byte](d *Directory, host S) (model.Tenant, erro
 		return model.Tenant{}, err
 	}
 	return te.t, nil
+}
+
+// hostTooLong reports whether a Host header value names a host longer than
+// MaxHostLength, or carries more than a port after it.
+func hostTooLong[S ~string | ~[]byte](host S) bool {
+	n := len(host)
+	if n <= MaxHostLength {
+		return false
+	}
+	if n > MaxHostLength+maxPortSuffix {
+		return true
+	}
+	// Only a port may take it over the limit: the name ends at the last
+	// ':' (an IPv6 literal is far shorter than the limit).
+	for i := n - 1; i >= n-maxPortSuffix; i-- {
+		if host[i] == ':' {
+			return i > MaxHostLength
+		}
+	}
+	return true
 }
 
 // tenantOfHost follows the host index; host is normalised.
@@ -329,9 +362,10 @@ func (d *Directory) Tenant(name string) (model.Tenant, error) {
 }
 
 // Client returns a tenant's client with its secret open. The result is
-// shared: do not modify it.
+// shared: do not modify it. A client_id longer than model.MaxClientIDLength
+// cannot exist and is refused before any lookup, so it is never cached.
 func (d *Directory) Client(tenant, clientID string) (*Client, error) {
-	if clientID == "" {
+	if clientID == "" || len(clientID) > model.MaxClientIDLength {
 		return nil, ErrNotFound
 	}
 	kb := getBuf()

@@ -40,6 +40,17 @@
 // each a host; a host none of them has then reaches the default tenant,
 // which bootstrap creates, only if it exists.
 //
+// # Untrusted keys
+//
+// A request chooses its Host and client_id, and a cached miss keeps its
+// whole key. A host longer than MaxHostLength (besides a port) and a
+// client_id longer than model.MaxClientIDLength (the longest the Management
+// API accepts) name nothing that can exist: they are refused with
+// ErrNotFound before any cache or store lookup, and such a host does not
+// reach the default tenant. Every cache weighs its entries in bytes
+// (cache.EntryCost) against Config.MaxBytes, so misses on the keys that
+// remain possible hold a bounded amount of memory too.
+//
 // # Must never
 //
 // This package must never write to the store, keep a caller's byte slices

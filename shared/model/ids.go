@@ -15,6 +15,10 @@ const (
 	ClientGrantIDPrefix  = "cg_"
 	ClientGrantIDLength  = 24 // after the prefix
 	ResourceServerIDSize = 24
+	// MaxClientIDLength is the longest client_id that can exist, in bytes:
+	// the Management API accepts custom ids up to this length, and the
+	// token endpoint refuses longer ones before any lookup (or cache entry).
+	MaxClientIDLength = 128
 )
 
 // NanoID returns n characters of NanoIDAlphabet read from r (pass
