@@ -5,11 +5,12 @@
 // server does.
 //
 // The test builds cmd/authok, starts `authok dev` on a free loopback port
-// with a temporary data dir, runs each example against it and checks that
-// it ends with its "verified" line, and that bad inputs (a wrong bootstrap
-// secret, an API identifier that already exists) fail with the server's
-// error body. It is skipped under -short, when curl, jq or openssl are
-// missing, and, for the Node example, when node or its node_modules are
-// missing (run `npm ci` in node/ first). Under CI (CI=true) a missing tool
-// fails the test instead: .ci/run installs them all.
+// with a temporary data dir, runs each example (and the README's "What
+// works today" one) against it and checks that it ends with its "verified"
+// line, and that bad inputs (a wrong bootstrap secret, an API identifier
+// that already exists) fail with the server's error body. It is skipped
+// under -short, when curl, jq or openssl are missing, and, for the Node
+// example, when node or its node_modules are missing (run `npm ci` in
+// node/ first). Under CI (CI=true) a missing tool fails the test instead:
+// .ci/run installs them all.
 package examples

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -202,6 +203,23 @@ func TestExamplesAgainstDev(t *testing.T) {
 		}
 	})
 
+	t.Run("README", func(t *testing.T) {
+		needTools(t, "bash", "curl", "jq")
+		// The README's "What works today" example, run as written but
+		// for the server's address and data dir.
+		snippet := shBlockAfter(t, filepath.Join("..", "..", "README.md"), "What works today")
+		snippet = strings.ReplaceAll(snippet, "http://127.0.0.1:8080", d.url)
+		snippet = strings.ReplaceAll(snippet, "creds=data/bootstrap.json", "creds="+d.bootstrap)
+		code, out, errOut := run(t, ".", cleanEnv(), "bash", "-euo", "pipefail", "-c", snippet)
+		var meta struct {
+			Page, PageSize, Total, Length *int
+		}
+		err := json.Unmarshal([]byte(out), &meta)
+		if code != 0 || err != nil || meta.Page == nil || meta.Total == nil || *meta.Total < 1 {
+			t.Fatalf("README example: exit %d, meta %+v (%v)\nstdout:\n%s\nstderr:\n%s\nscript:\n%s", code, meta, err, out, errOut, snippet)
+		}
+	})
+
 	t.Run("node SDK", func(t *testing.T) {
 		needTools(t, "node")
 		if _, err := os.Stat(filepath.Join("node", "node_modules", "auth0", "package.json")); err != nil {
@@ -228,6 +246,23 @@ func TestExamplesAgainstDev(t *testing.T) {
 			})
 		}
 	})
+}
+
+// shBlockAfter returns the first ```sh block after marker in a Markdown
+// file.
+func shBlockAfter(t *testing.T, path, marker string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, found := strings.Cut(string(b), marker)
+	_, rest, ok := strings.Cut(rest, "\n```sh\n")
+	block, _, closed := strings.Cut(rest, "\n```")
+	if !found || !ok || !closed {
+		t.Fatalf("no sh block after %q in %s", marker, path)
+	}
+	return block
 }
 
 // TestDocsQuoteTheScript keeps docs/api.md's worked example true: every
