@@ -66,6 +66,9 @@ func Run(t *testing.T, newStore Factory) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each test has a store of its own; a cluster spends most of
+			// its start waiting for its first election, so overlap them.
+			t.Parallel()
 			clock := NewClock()
 			s := newStore(t, clock.Now)
 			tc.fn(t, s, clock)
