@@ -8,10 +8,24 @@ import (
 	"testing"
 )
 
-// TestMain removes the authok binary the process tests build (34 MB in
-// the temp dir) once every test has run; each test's own files are in
-// t.TempDir, which the testing package removes.
+// starvedRaft are the Raft timeouts every authok process the tests start
+// inherits (as storetest.StarvedTimeouts): with the production ones
+// (200ms, lease 100ms) a loaded machine running the race detector holds
+// spurious elections, and writes in flight end as of unknown outcome (503).
+// A test about failover passes the flags, which win over the environment.
+var starvedRaft = map[string]string{
+	"AUTHOK_RAFT_HEARTBEAT_TIMEOUT":    "1s",
+	"AUTHOK_RAFT_ELECTION_TIMEOUT":     "1s",
+	"AUTHOK_RAFT_LEADER_LEASE_TIMEOUT": "1s",
+}
+
+// TestMain sets starvedRaft, and removes the authok binary the process
+// tests build (34 MB in the temp dir) once every test has run; each
+// test's own files are in t.TempDir, which the testing package removes.
 func TestMain(m *testing.M) {
+	for k, v := range starvedRaft {
+		os.Setenv(k, v)
+	}
 	code := m.Run()
 	if binPath != "" {
 		if err := os.RemoveAll(filepath.Dir(binPath)); err != nil {
