@@ -1,7 +1,3 @@
-// Package storetest is the conformance suite of store.Store: every
-// implementation (the plain Pebble store, a Raft cluster reached through its
-// leader or through a follower) runs the same tests, so replicated behaves
-// exactly like local.
 package storetest
 
 import (
