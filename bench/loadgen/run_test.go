@@ -202,25 +202,32 @@ func TestRunCountsErrors(t *testing.T) {
 func TestRunRateAndWarmup(t *testing.T) {
 	e := startFakeEdge(t)
 	var calls []bool
+	t0 := time.Now()
 	res, err := Run(context.Background(), LoadOptions{
 		URLs: []*url.URL{e.url}, Target: JWKSTarget(), Concurrency: 4,
 		Duration: 500 * time.Millisecond, Warmup: 200 * time.Millisecond, Rate: 400,
 		OnMeasure: func(start bool) { calls = append(calls, start) },
 	})
+	total := time.Since(t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 400/s for 0.5 s = 200 measured requests; 80 more in the warmup.
-	if res.Requests < 150 || res.Requests > 215 {
-		t.Errorf("%d requests in 0.5 s at 400/s, want about 200", res.Requests)
+	// The rate is a ceiling however starved the machine: request k is due
+	// k/400 s after the start and never sent before. (Idle, that is 200
+	// measured requests and 80 in the warmup; starved, fewer: the count
+	// from below is luck, so only "some" is checked.)
+	if all, due := e.hits.Load(), int64(400*total.Seconds())+1; all > due {
+		t.Errorf("%d requests sent in %v at 400/s: more than the %d due", all, total, due)
 	}
-	if all := e.hits.Load(); all < res.Requests+50 {
-		t.Errorf("%d requests in all, %d measured: the warmup sent too few", all, res.Requests)
+	if all := e.hits.Load(); res.Requests == 0 || all <= res.Requests {
+		t.Errorf("%d requests in all, %d measured: want some in the warmup and some measured", all, res.Requests)
 	}
 	if len(calls) != 2 || !calls[0] || calls[1] {
 		t.Errorf("OnMeasure calls %v, want [true false]", calls)
 	}
-	if res.Elapsed < 500*time.Millisecond || res.Elapsed > 2*time.Second {
+	// The window is Duration, not the 10-minute limit; how much longer
+	// than 0.5 s a starved machine makes it is not this test's business.
+	if res.Elapsed < 500*time.Millisecond || res.Elapsed > time.Minute {
 		t.Errorf("window %v", res.Elapsed)
 	}
 }
@@ -248,7 +255,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Interrupted || time.Since(t0) > 5*time.Second {
+	if !res.Interrupted || time.Since(t0) > 30*time.Second { // not the minute of Duration
 		t.Errorf("interrupted %v after %v", res.Interrupted, time.Since(t0))
 	}
 }
