@@ -522,3 +522,31 @@ func TestEnsureFollowIssuerOntoATakenHost(t *testing.T) {
 		t.Fatalf("the management grant moved although the tenant did not: %v", err)
 	}
 }
+
+// A move whose new Management API identifier another API already has
+// fails and changes nothing: identifiers stay unique.
+func TestEnsureFollowIssuerOntoATakenAudience(t *testing.T) {
+	st, box := setup(t)
+	first, err := Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:8080/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.New(st, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateResourceServer(ctx, DefaultTenantName, model.ResourceServer{ID: "rs_own", Name: "Own", Identifier: "http://127.0.0.1:9090/api/v1/", SigningAlg: model.SigningAlgRS256}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Ensure(ctx, st, box, Options{Issuer: "http://127.0.0.1:9090/", FollowIssuer: true})
+	if !errors.Is(err, repo.ErrDuplicate) || !strings.Contains(err.Error(), "identifier") {
+		t.Fatalf("err = %v, want a duplicate identifier", err)
+	}
+	tn, err := r.GetTenant(ctx, DefaultTenantName)
+	if err != nil || tn.Internal.Issuer != first.Issuer {
+		t.Fatalf("tenant after the failed move = %+v, %v", tn, err)
+	}
+	if api, err := r.GetResourceServerByIdentifier(ctx, DefaultTenantName, first.Audience); err != nil || !api.IsSystem {
+		t.Fatalf("Management API after the failed move = %+v, %v", api, err)
+	}
+}
