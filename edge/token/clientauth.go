@@ -15,8 +15,9 @@ import (
 // §2.3, §3.2.1; API.md B.2). The request must use exactly one method —
 // the Basic header (client_secret_basic), client_secret in the body
 // (client_secret_post), or a client assertion (private_key_jwt, RFC 7523)
-// — or none at all for a public client, and the method must be the one
-// the client registered as token_endpoint_auth_method. Two methods at once
+// — or none at all for a public client. The method must be the one the
+// client registered as token_endpoint_auth_method, except that the two
+// secret transports stand for each other (see checkMethod). Two methods at once
 // are an invalid_request (RFC 6749 §2.3: "MUST NOT use more than one");
 // every authentication failure is an invalid_client (401), with a Basic
 // challenge when the client used the Basic header (§5.2).
@@ -114,17 +115,22 @@ func (h *Handler) authNone(r *request, id []byte) *oauthError {
 	if oerr != nil {
 		return oerr
 	}
-	if c.TokenEndpointAuthMethod != model.AuthMethodNone {
-		return authFailed("no client credentials, and the client is not a public client")
+	if m := c.TokenEndpointAuthMethod; m != model.AuthMethodNone {
+		return authFailed("client is registered for " + methodName(m) + "; the request sent no client credentials")
 	}
 	r.client = c
 	return nil
 }
 
 // lookupClient reads the tenant's client id; an unknown client is the same
-// invalid_client as a wrong secret.
+// invalid_client as a wrong secret. An id longer than any client_id can be
+// is not looked up (the directory would refuse it too): nothing of it is
+// read or cached.
 func (h *Handler) lookupClient(r *request, id string) (*directory.Client, *oauthError) {
 	r.clientID = id
+	if len(id) > model.MaxClientIDLength {
+		return nil, authFailed(tooLongReason)
+	}
 	c, err := h.cfg.Directory.Client(r.tenant.Name, r.clientID)
 	if errors.Is(err, directory.ErrNotFound) {
 		return nil, authFailed("unknown client")
@@ -136,15 +142,30 @@ func (h *Handler) lookupClient(r *request, id string) (*directory.Client, *oauth
 	return c, nil
 }
 
+var tooLongReason = fmt.Sprintf("unknown client (the client_id is longer than %d bytes)", model.MaxClientIDLength)
+
 // checkMethod enforces the client's registered token_endpoint_auth_method
-// (API.md B.2: a mismatch is invalid_client).
+// (API.md B.2: a mismatch is invalid_client, the log event saying which
+// method the client has and which the request used). client_secret_basic
+// and client_secret_post pass for each other: the same secret in another
+// place, as several servers accept, and what a client library picks is
+// rarely what was registered. private_key_jwt and none are strict.
 func checkMethod(c *directory.Client, used string) *oauthError {
-	if c.TokenEndpointAuthMethod == used {
+	registered := c.TokenEndpointAuthMethod
+	if registered == used || secretMethod(registered) && secretMethod(used) {
 		return nil
 	}
-	registered := c.TokenEndpointAuthMethod
-	if registered == "" {
-		registered = "no method"
+	return authFailed("client is registered for " + methodName(registered) + "; the request used " + used)
+}
+
+func secretMethod(m string) bool {
+	return m == model.AuthMethodClientSecretBasic || m == model.AuthMethodClientSecretPost
+}
+
+// methodName is a registered method as the log says it.
+func methodName(m string) string {
+	if m == "" {
+		return "no method"
 	}
-	return authFailed(fmt.Sprintf("the client authenticates with %s, not %s (token_endpoint_auth_method)", registered, used))
+	return m
 }

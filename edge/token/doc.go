@@ -41,13 +41,20 @@
 // client_secret_post, private_key_jwt (RFC 7523, single-use jti recorded in
 // the store) and none (public clients, which client_credentials refuses).
 // Exactly one method per request, matching the client's
-// token_endpoint_auth_method; client_secret_jwt is answered invalid_client
-// (not implemented). Secrets are compared in constant time. Every failure
-// that involves a client record (unknown client, other method, wrong
-// secret, no keys, bad signature) answers the same "client authentication
-// failed", so the endpoint does not reveal which clients exist or how they
-// authenticate; the precise reason is in the tenant's exchange_failed log
-// event.
+// token_endpoint_auth_method, except that a client registered for either
+// secret transport (client_secret_basic, client_secret_post) is accepted
+// over either: the same secret in another place, as several servers do.
+// private_key_jwt and none are strict; client_secret_jwt is answered
+// invalid_client (not implemented). Secrets are compared in constant time.
+// A client_id longer than model.MaxClientIDLength (the longest the
+// Management API accepts) is an unknown client, refused before any lookup
+// so that nothing of it is cached. Every failure that involves a client
+// record (unknown client, other method, wrong secret, no keys, bad
+// signature) answers the same "client authentication failed", so the
+// endpoint does not reveal which clients exist or how they authenticate;
+// the precise reason is in the tenant's exchange_failed log event ("client
+// is registered for private_key_jwt; the request used
+// client_secret_basic").
 //
 // # Hot path
 //
