@@ -108,9 +108,9 @@ func printTopUsage(w io.Writer, cmds []*command) {
 var version = "dev"
 
 func versionCommand() *command {
-	c := newCommand("version", "Print the version.")
+	c := newCommand("version", "Print the version and the crypto implementation.")
 	c.run = func(env *environment) error {
-		fmt.Fprintf(env.stdout, "authok %s\n", version)
+		fmt.Fprintf(env.stdout, "authok %s\ncrypto: %s\n", version, cryptoBackend())
 		return nil
 	}
 	return c
