@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // AccessClaims are the claims of an access token (API.md E.1).
@@ -119,7 +120,13 @@ const JTILength = 22
 // NewJTI appends a random token id to dst: 16 bytes from crypto/rand,
 // base64url without padding (22 characters).
 func NewJTI(dst []byte) []byte {
-	var b [16]byte
+	// Pooled: a local array would escape to the heap under
+	// GOEXPERIMENT=boringcrypto, whose rand.Read goes through an io.Reader.
+	b := jtiRandom.Get().(*[16]byte)
 	rand.Read(b[:]) // never fails (crypto/rand.Read crashes the program instead)
-	return b64.AppendEncode(dst, b[:])
+	dst = b64.AppendEncode(dst, b[:])
+	jtiRandom.Put(b)
+	return dst
 }
+
+var jtiRandom = sync.Pool{New: func() any { return new([16]byte) }}

@@ -174,11 +174,15 @@ func (s *Signer) Sign(dst []byte, claims []byte) ([]byte, error) {
 		}
 		digests.Put(digest)
 	case kindECDSA:
-		digest := sha256.Sum256(input)
+		// Pooled for the same reason under GOEXPERIMENT=boringcrypto, whose
+		// crypto/ecdsa hands the digest to C.
+		digest := digests.Get().(*[sha256.Size]byte)
+		*digest = sha256.Sum256(input)
 		var der []byte
 		if der, err = ecdsa.SignASN1(rand.Reader, s.ecdsa, digest[:]); err == nil {
 			sig, err = rawECDSA(raw[:], der)
 		}
+		digests.Put(digest)
 	case kindEd25519:
 		sig = raw[:ed25519.SignatureSize]
 		signEd25519(sig, s.ed, input)
@@ -273,7 +277,8 @@ func derElement(b []byte, tag byte) (content, rest []byte, ok bool) {
 	return b[off : off+n], b[off+n:], true
 }
 
-// digests holds the SHA-256 digests handed to crypto/rsa.
+// digests holds the SHA-256 digests handed to crypto/rsa (and, on
+// BoringCrypto, crypto/ecdsa), which would otherwise escape to the heap.
 var digests = sync.Pool{New: func() any { return new([sha256.Size]byte) }}
 
 // scratch holds claim JSON between AppendJSON and Sign in SignAccess.
