@@ -192,3 +192,27 @@ func TestClusterSecretFromFileOrEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// Only dev can follow --listen: a control node is told to give the stored
+// issuer or start afresh, never to omit --issuer (it is required there).
+func TestIssuerMismatchSaysHowToProceed(t *testing.T) {
+	for _, tc := range []struct {
+		role      role
+		want, not []string
+	}{
+		{roleDev, []string{"give --issuer http://a/", "omit --issuer", "another --data-dir"}, nil},
+		{roleControl, []string{"give --issuer http://a/", "another --data-dir"}, []string{"omit --issuer"}},
+	} {
+		msg := issuerMismatch(&nodeConfig{role: tc.role, Issuer: "http://b/", DataDir: "d"}, "http://a/").Error()
+		for _, w := range tc.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: %q lacks %q", tc.role, msg, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(msg, n) {
+				t.Errorf("%s: %q says %q", tc.role, msg, n)
+			}
+		}
+	}
+}
