@@ -21,7 +21,8 @@ func TestEdgeOfACluster(t *testing.T) {
 	e := newEnv(t, envOptions{listen: true, store: leader.Node, dirSrc: edge.Node})
 	caughtUp := func() {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// A minute: a few milliseconds idle, seconds on a starved machine.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := edge.Node.WaitApplied(ctx, leader.Node.AppliedIndex()); err != nil {
 			t.Fatal(err)
