@@ -45,11 +45,23 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, t model.Tenant, 
 		}
 	}
 	if len(lacking) > 0 {
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, realm, strings.Join(scopes, " ")))
-		return nil, apierror.New(http.StatusForbidden, codeInsufficientScope,
-			"Insufficient scope, expected all of: "+strings.Join(scopes, ", ")+".")
+		return nil, insufficientScope(w, t, scopes, "")
 	}
 	return held, nil
+}
+
+// insufficientScope is the 403 for a token that lacks some of scopes, all
+// of which the operation needs, with the challenge of RFC 6750 §3.1 on w.
+// why, when not empty, says what in the request asked for more than the
+// route's scopes.
+func insufficientScope(w http.ResponseWriter, t model.Tenant, scopes []string, why string) error {
+	realm := managementAudiences(t.Internal.Issuer)[0]
+	w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error="insufficient_scope", scope=%q`, realm, strings.Join(scopes, " ")))
+	msg := "Insufficient scope, expected all of: " + strings.Join(scopes, ", ")
+	if why != "" {
+		msg += " (" + why + ")"
+	}
+	return apierror.New(http.StatusForbidden, codeInsufficientScope, msg+".")
 }
 
 // bearer extracts the token of "Authorization: Bearer <token>" (the scheme

@@ -108,7 +108,7 @@ func TestScopesPerRoute(t *testing.T) {
 		{"GET", "/clients/x", []string{"read:clients"}},
 		{"PATCH", "/clients/x", []string{"update:clients"}},
 		{"DELETE", "/clients/x", []string{"delete:clients"}},
-		{"POST", "/clients/x/rotate-secret", []string{"update:clients"}},
+		{"POST", "/clients/x/rotate-secret", []string{"update:client_keys"}},
 		{"GET", "/resource-servers", []string{"read:resource_servers"}},
 		{"POST", "/resource-servers", []string{"create:resource_servers"}},
 		{"GET", "/resource-servers/x", []string{"read:resource_servers"}},

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -84,11 +85,6 @@ var clientListSpec = &listSpec{
 		"is_first_party":             {boolean: true},
 	},
 }
-
-// scopeReadClientKeys lets a token read client secrets (Auth0's rule;
-// the scope is in the API.md A.2 catalogue, so the bootstrap management
-// client holds it).
-const scopeReadClientKeys = "read:client_keys"
 
 // clientRenderer renders clients for any route that returns them: with
 // the tenant's signing_keys (the SDK's read-only field: the certificate
@@ -369,21 +365,34 @@ func (a *API) updateClient(c *call) error {
 	}
 	want := ifMatch(c.r)
 	now := a.now()
+	// Setting a secret or changing how the client authenticates needs
+	// update:client_keys as well (Auth0's rule): with update:clients alone
+	// a token could take over the management client's credentials.
+	canKeys := c.holds(scopeUpdateClientKeys)
 	updated, err := a.cfg.Repo.UpdateClient(c.ctx(), c.tenant.Name, id, func(old model.Client) (model.Client, error) {
 		if err := checkVersion(want, old.Version); err != nil {
 			return old, err
 		}
+		nc := old
+		in.apply(&nc)
+		if !canKeys {
+			if fields := keyFieldsChanged(in, old, nc); len(fields) > 0 {
+				return old, &keyFieldsError{fields: fields}
+			}
+		}
 		if in.clientID != "" && in.clientID != old.ClientID {
 			return old, invalidField("Invalid value %s (string) for field client_id (client_id is immutable)", strconv.Quote(in.clientID))
 		}
-		nc := old
-		in.apply(&nc)
 		if err := checkClient(nc); err != nil {
 			return old, err
 		}
 		nc.UpdatedAt = now
 		return nc, nil
 	})
+	if kf := (*keyFieldsError)(nil); errors.As(err, &kf) {
+		return insufficientScope(c.w, c.tenant, []string{"update:clients", scopeUpdateClientKeys},
+			"to change "+strings.Join(kf.fields, ", "))
+	}
 	if err != nil {
 		return repoError(err, whatClient, id)
 	}

@@ -76,6 +76,14 @@
 //     read:client_keys, as Auth0 does: read:clients alone would hand out
 //     the management client's secret, a token with every scope. The
 //     renderer every client route uses hides it unless told otherwise.
+//   - Rotating a secret needs update:client_keys, not update:clients, and
+//     so does a PATCH that sends client_secret (whatever its value: no
+//     oracle for the current one) or changes token_endpoint_auth_method,
+//     jwks or encryption_key (on top of update:clients), as with Auth0:
+//     whoever sets the management client's credentials holds every
+//     scope. Those three count only when their value would change, so a
+//     client as read can still be sent back with update:clients alone.
+//     The check runs in the update closure, against the record replaced.
 //   - A new client needs only a name (as with Auth0). Without app_type it
 //     is web, confidential, unless token_endpoint_auth_method is none,
 //     then spa; the other defaults follow the app type.

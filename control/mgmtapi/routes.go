@@ -16,7 +16,7 @@ func (a *API) table() []route {
 		{http.MethodGet, "/clients/{id}", s("read:clients"), a.getClient},
 		{http.MethodPatch, "/clients/{id}", s("update:clients"), a.updateClient},
 		{http.MethodDelete, "/clients/{id}", s("delete:clients"), a.deleteClient},
-		{http.MethodPost, "/clients/{id}/rotate-secret", s("update:clients"), a.rotateClientSecret},
+		{http.MethodPost, "/clients/{id}/rotate-secret", s(scopeUpdateClientKeys), a.rotateClientSecret},
 
 		{http.MethodGet, "/resource-servers", s("read:resource_servers"), a.listRS},
 		{http.MethodPost, "/resource-servers", s("create:resource_servers"), a.createRS},

@@ -42,7 +42,7 @@ func TestClientSecretBehindClientKeys(t *testing.T) {
 		{"get fields=client_secret", req{path: "/clients/" + id + "?fields=client_secret"}, []string{"read:clients"}, false, false},
 		{"patch", req{method: "PATCH", path: "/clients/" + id, body: map[string]any{"description": "p"}}, []string{"update:clients"}, false, false},
 		{"patch with keys", req{method: "PATCH", path: "/clients/" + id, body: map[string]any{"description": "q"}}, []string{"update:clients", keys}, true, false},
-		{"rotate", req{method: "POST", path: "/clients/" + id + "/rotate-secret"}, []string{"update:clients"}, true, false},
+		{"rotate", req{method: "POST", path: "/clients/" + id + "/rotate-secret"}, []string{"update:client_keys"}, true, false},
 		{"create", req{method: "POST", path: "/clients", body: map[string]any{"name": e.unique("secret"), "app_type": "web"}}, []string{"create:clients"}, true, false},
 	}
 	for _, tt := range tests {
