@@ -130,10 +130,11 @@ func (p *proc) waitExit(d time.Duration) int {
 	}
 }
 
-// waitReady polls /readyz until 200.
+// waitReady polls /readyz until 200, for up to a minute: seconds on a
+// starved machine (a join, an election), and only a fault takes longer.
 func waitReady(t *testing.T, p *proc, base string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	var last string
 	for time.Now().Before(deadline) {
 		select {
