@@ -1,27 +1,199 @@
 #!/usr/bin/env bash
-# A local multi-process cluster: 3 control-plane voters and 1 edge, on
-# loopback. Usage: deploy/local/cluster.sh [data-root]   (Ctrl-C stops all)
+# A local multi-process cluster on loopback: three control-plane voters
+# (c1, c2, c3) and one edge (e1), each its own authok process.
+#
+#   deploy/local/cluster.sh [data-root]      (default: data/cluster in the repository)
+#
+# The first run creates the cluster (c1 bootstraps it, c2, c3 and e1 join);
+# a later run on the same data root starts that cluster again. Ctrl-C or
+# SIGTERM stops every node, at any moment, start-up included. Each node logs
+# to <data-root>/<node>.log; the terminal gets the URLs once the cluster is up.
+# (Started with & from another script, bash makes it ignore SIGINT: use
+# SIGTERM there.)
+#
+# Needs curl (readiness checks). Environment, all optional:
+#   AUTHOK_BIN                  authok binary to run (default: `make build`, then bin/authok)
+#   AUTHOK_LOCAL_EDGE_PORT      HTTP port of the edge, the public URL and issuer (default 8080)
+#   AUTHOK_LOCAL_CONTROL_PORT   HTTP port of c1; c2 and c3 take the next two (default 9001)
+#   AUTHOK_LOCAL_RAFT_PORT      Raft port of c1; c2 and c3 take the next two, e1 this + 100 (default 7001)
+#   AUTHOK_LOCAL_READY_TIMEOUT  seconds to wait for every node to be ready (default 90)
+#   AUTHOK_CLUSTER_SECRET       default: generated once into <data-root>/cluster.secret
+#   AUTHOK_MASTER_KEY           default: generated once into <data-root>/master.key
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-make build >/dev/null
-root=${1:-./data/cluster}
+umask 077 # node logs hold the management client's secret on the first run
+
+say() { printf 'cluster.sh: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+root=${1:-$repo/data/cluster}
 mkdir -p "$root"
-export AUTHOK_CLUSTER_SECRET=${AUTHOK_CLUSTER_SECRET:-local-cluster-secret-$(id -u)}
-if [ -z "${AUTHOK_MASTER_KEY:-}" ]; then
-  [ -f "$root/master.key" ] || head -c 32 /dev/urandom | base64 > "$root/master.key"
-  export AUTHOK_MASTER_KEY=$(cat "$root/master.key")
-fi
-issuer=http://127.0.0.1:8080/
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
-bin/authok control --node-id c1 --raft-addr 127.0.0.1:7001 --http-addr 127.0.0.1:9001 --data-dir "$root/c1" --issuer $issuer --bootstrap & pids+=($!)
-until curl -sf http://127.0.0.1:9001/readyz >/dev/null; do sleep 0.2; done
-for i in 2 3; do
-  bin/authok control --node-id c$i --raft-addr 127.0.0.1:700$i --http-addr 127.0.0.1:900$i --data-dir "$root/c$i" --issuer $issuer --join http://127.0.0.1:9001 & pids+=($!)
+root=$(cd "$root" && pwd)
+
+edge_port=${AUTHOK_LOCAL_EDGE_PORT:-8080}
+control_port=${AUTHOK_LOCAL_CONTROL_PORT:-9001}
+raft_port=${AUTHOK_LOCAL_RAFT_PORT:-7001}
+ready_timeout=${AUTHOK_LOCAL_READY_TIMEOUT:-90}
+for v in "$edge_port" "$control_port" "$raft_port" "$ready_timeout"; do
+  [[ $v =~ ^[0-9]+$ ]] || die "not a number: '$v' (see the settings at the top of $0)"
 done
-bin/authok edge --node-id e1 --raft-addr 127.0.0.1:7101 --http-addr 127.0.0.1:8080 --data-dir "$root/e1" --issuer $issuer \
-  --join http://127.0.0.1:9001 --control-url http://127.0.0.1:9001,http://127.0.0.1:9002,http://127.0.0.1:9003 & pids+=($!)
-until curl -sf http://127.0.0.1:8080/readyz >/dev/null; do sleep 0.2; done
-bin/authok members --url http://127.0.0.1:9001
-echo "cluster up: edge on http://127.0.0.1:8080, control on :9001-9003. Ctrl-C stops it."
-wait
+
+command -v curl >/dev/null || die "curl is needed for the readiness checks; install it (e.g. apt-get install curl)"
+
+# Children: the nodes, and the one helper (build, curl, sleep) being waited
+# for. They are waited for in the background (cmd & wait), so a signal runs
+# the trap at once instead of after the command ends.
+names=() pids=() helper=
+run_helper() {
+  "$@" &
+  helper=$!
+  local status=0
+  wait "$helper" || status=$?
+  helper=
+  return "$status"
+}
+nap() { run_helper sleep "$1"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+
+stopping=
+cleanup() {
+  [ -z "$stopping" ] || return 0
+  stopping=1
+  trap 'force=1' INT TERM # a second Ctrl-C skips the graceful stop
+  force=
+  [ -z "$helper" ] || kill "$helper" 2>/dev/null || true
+  [ ${#pids[@]} -gt 0 ] || return 0
+  say "stopping ${names[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  local deadline=$((SECONDS + 20)) pid left
+  while :; do
+    left=()
+    for pid in "${pids[@]}"; do alive "$pid" && left+=("$pid"); done
+    [ ${#left[@]} -gt 0 ] || break
+    if [ -n "$force" ] || [ "$SECONDS" -ge "$deadline" ]; then
+      say "killing what did not stop: ${left[*]}"
+      kill -KILL "${left[@]}" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+  done
+  wait "${pids[@]}" 2>/dev/null || true
+  say "stopped"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -n "${AUTHOK_BIN:-}" ]; then
+  bin=$AUTHOK_BIN
+else
+  say "building bin/authok (make build)"
+  run_helper make -C "$repo" build >/dev/null || die "make build failed"
+  bin=$repo/bin/authok
+fi
+[ -x "$bin" ] || die "no authok binary at $bin"
+
+# The cluster secret and master key must be the same on every node and on
+# every run: generated once, kept in the data root, passed by environment.
+if [ -z "${AUTHOK_CLUSTER_SECRET:-}" ]; then
+  [ -s "$root/cluster.secret" ] || head -c 24 /dev/urandom | base64 >"$root/cluster.secret"
+  AUTHOK_CLUSTER_SECRET=$(cat "$root/cluster.secret")
+  secret_hint="AUTHOK_CLUSTER_SECRET=\$(cat $root/cluster.secret)"
+else
+  secret_hint="AUTHOK_CLUSTER_SECRET=<the secret you exported>"
+fi
+if [ -z "${AUTHOK_MASTER_KEY:-}" ]; then
+  if [ ! -s "$root/master.key" ]; then
+    [ ! -d "$root/c1/state" ] || die "$root holds a cluster but no master.key: it was created with AUTHOK_MASTER_KEY in the environment; export the same key again"
+    head -c 32 /dev/urandom | base64 >"$root/master.key"
+  fi
+  AUTHOK_MASTER_KEY=$(cat "$root/master.key")
+fi
+export AUTHOK_CLUSTER_SECRET AUTHOK_MASTER_KEY
+
+host=127.0.0.1
+edge_url=http://$host:$edge_port
+issuer=$edge_url/
+control_urls=()
+for i in 1 2 3; do control_urls+=("http://$host:$((control_port + i - 1))"); done
+control_list=$(IFS=,; echo "${control_urls[*]}")
+
+# start NAME ROLE ARGS...: one node in the background, its output in its log.
+start() {
+  local name=$1 role=$2
+  shift 2
+  local cmd=("$bin" "$role" --node-id "$name" --data-dir "$root/$name" --issuer "$issuer" "$@")
+  printf '\n== %s: %s\n' "$(date -u +%FT%TZ)" "${cmd[*]}" >>"$root/$name.log"
+  "${cmd[@]}" </dev/null >>"$root/$name.log" 2>&1 &
+  names+=("$name")
+  pids+=($!)
+}
+
+if [ -f "$root/c1/bootstrap.json" ]; then state="existing cluster"; else state="new cluster"; fi
+say "starting the $state in $root (logs: $root/<node>.log)"
+# All voters start together: on a restart c1 ignores --bootstrap (it has
+# Raft state) and no node can win an election alone, so none waits for
+# another here. On a new cluster c2, c3 and e1 retry their join until c1
+# has bootstrapped.
+start c1 control --raft-addr "$host:$raft_port" --http-addr "$host:$control_port" --bootstrap
+for i in 2 3; do
+  start "c$i" control --raft-addr "$host:$((raft_port + i - 1))" --http-addr "$host:$((control_port + i - 1))" --join "${control_urls[0]}"
+done
+start e1 edge --raft-addr "$host:$((raft_port + 100))" --http-addr "$host:$edge_port" --join "${control_urls[0]}" --control-url "$control_list"
+
+# Wait for every node's /readyz; a node that exits meanwhile ends the wait.
+urls=("${control_urls[@]}" "$edge_url")
+deadline=$((SECONDS + ready_timeout))
+pending=(0 1 2 3)
+while [ ${#pending[@]} -gt 0 ]; do
+  for i in "${!pids[@]}"; do
+    alive "${pids[$i]}" && continue
+    status=0
+    wait "${pids[$i]}" || status=$?
+    say "${names[$i]} exited (status $status) during start-up; the end of $root/${names[$i]}.log:"
+    tail -n 15 "$root/${names[$i]}.log" >&2
+    exit 1
+  done
+  still=()
+  for i in "${pending[@]}"; do
+    run_helper curl -sf --noproxy "*" -o /dev/null --max-time 2 "${urls[$i]}/readyz" || still+=("$i")
+  done
+  pending=(${still[@]+"${still[@]}"})
+  [ ${#pending[@]} -gt 0 ] || break
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    not=()
+    for i in "${pending[@]}"; do not+=("${names[$i]}"); done
+    die "not ready after ${ready_timeout}s: ${not[*]} (see $root/<node>.log; AUTHOK_LOCAL_READY_TIMEOUT sets the wait)"
+  fi
+  nap 0.2
+done
+
+run_helper "$bin" members --url "${control_urls[0]}" || say "listing the members failed (see above)"
+cat <<EOF
+
+cluster up ($state): 3 control voters and 1 edge
+  edge (public)   $edge_url   issuer $issuer
+                  token endpoint ${issuer}oauth/token, Management API ${edge_url}/api/v1 (proxied)
+  control         ${control_urls[*]}
+  data dirs       $root/c1 $root/c2 $root/c3 $root/e1
+  logs            $root/c1.log ... $root/e1.log   (tail -f $root/*.log)
+  management API client (created on the first run): $root/c1/bootstrap.json
+  members         $secret_hint \\
+                    $bin members --url ${control_urls[0]}
+Ctrl-C stops every node; running this again on $root starts the same cluster.
+EOF
+
+# Keep running while any node does; say when one exits (stopping a node by
+# hand to watch the others carry on is fine).
+while [ ${#pids[@]} -gt 0 ]; do
+  nap 1
+  for i in "${!pids[@]}"; do
+    alive "${pids[$i]}" && continue
+    status=0
+    wait "${pids[$i]}" || status=$?
+    say "${names[$i]} exited (status $status); see $root/${names[$i]}.log"
+    unset "pids[$i]" "names[$i]"
+  done
+  pids=(${pids[@]+"${pids[@]}"}) names=(${names[@]+"${names[@]}"})
+done
+say "every node has exited"
