@@ -33,8 +33,10 @@ var BarrierKey = []byte("storetest/barrier")
 //     way); a conditioned delete is left undecided (the error is
 //     returned): a retry could fail on what its own first attempt changed.
 //
-// It assumes no one else writes the same value to the same keys meanwhile,
-// which holds in tests. Conflicts and every other error are returned as
+// It assumes no one else writes those keys between the lost answer and the
+// re-read: a committed write that another writer overwrote meanwhile looks
+// lost and is applied again (a CAS loop racing writers on one key would
+// then count it twice). Conflicts and every other error are returned as
 // they are. Each ambiguous attempt is logged on tb.
 func ApplyAsClient(ctx context.Context, tb testing.TB, s store.Store, txn store.Txn) (store.Result, error) {
 	tb.Helper()
