@@ -6,14 +6,36 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # make run passes these to `authok dev`, e.g. make run ARGS="--listen 127.0.0.1:9000"
 ARGS        ?=
+# The packages whose tests make test-boringcrypto runs a second time with
+# GOEXPERIMENT=boringcrypto: every one that signs, verifies, hashes or seals.
+BORING_PKGS := ./shared/tokens/ ./shared/keys/ ./shared/secretbox/ ./shared/directory/ \
+               ./edge/token/ ./edge/discovery/ ./cmd/authok/
+# boring_ok prints why GOEXPERIMENT=boringcrypto cannot use BoringCrypto here,
+# or nothing when it can (cgo, a C compiler, linux/amd64 or linux/arm64).
+boring_ok = cc=$$($(GO) env CC); goos=$$($(GO) env GOOS); goarch=$$($(GO) env GOARCH); \
+	if [ "$$($(GO) env CGO_ENABLED)" != 1 ]; then echo "cgo is off (go env CGO_ENABLED)"; \
+	elif ! command -v "$${cc%% *}" >/dev/null 2>&1; then echo "no C compiler ($$cc, go env CC)"; \
+	elif [ "$$goos" != linux ] || { [ "$$goarch" != amd64 ] && [ "$$goarch" != arm64 ]; }; then \
+		echo "BoringCrypto exists only for linux/amd64 and linux/arm64, not $$goos/$$goarch"; fi
 
-.PHONY: help build run test test-short bench lint check-deps fmt check clean
+.PHONY: help build build-boring run test test-short test-boringcrypto bench bench-crypto lint check-deps fmt check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build bin/authok
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/authok
+build: ## build bin/authok: pure Go, static (CGO_ENABLED=0); why: docs/rationale.md
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/authok
+
+build-boring: ## build bin/authok on BoringCrypto (cgo), else the pure-Go build, saying why
+	@why=$$($(boring_ok)); \
+	if [ -z "$$why" ]; then \
+		echo "GOEXPERIMENT=boringcrypto $(GO) build -ldflags \"-X main.version=$(VERSION)\" -o $(BIN) ./cmd/authok"; \
+		GOEXPERIMENT=boringcrypto $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/authok; \
+	else \
+		echo "build-boring: $$why: building the pure-Go $(BIN) instead"; \
+		$(MAKE) --no-print-directory build; \
+	fi
+	@"$$(dirname $(BIN))/$$(basename $(BIN))" version 2>/dev/null | grep '^crypto:' || true
 
 run: build ## run everything in one process (authok dev) on 127.0.0.1:8080, data in ./data
 	./$(BIN) dev $(ARGS)
@@ -23,12 +45,19 @@ test: check-deps ## run every test, under the race detector (what CI runs); ends
 	@$(GO) build -o bin/testsummary ./internal/tools/testsummary
 	bin/testsummary -go $(GO) -- -race -count=1 -timeout 20m ./...
 
+test-boringcrypto: ## the crypto packages' tests again on BoringCrypto (needs cgo and a C compiler)
+	@why=$$($(boring_ok)); [ -z "$$why" ] || { echo "test-boringcrypto: $$why"; exit 1; }
+	GOEXPERIMENT=boringcrypto $(GO) test -count=1 -timeout 15m $(BORING_PKGS)
+
 test-short: ## fast tests only (skips the process-level cluster tests)
 	$(GO) test -short -count=1 ./...
 
 bench: ## run the Go benchmarks (figures go in bench/README.md)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./shared/... ./edge/... ./control/...
 	$(GO) test -run '^$$' -bench Failover -benchtime 20x ./shared/store/
+
+bench-crypto: ## the token path on Go crypto and on BoringCrypto side by side (bench/boringcrypto.sh)
+	bench/boringcrypto.sh
 
 lint: ## go vet and staticcheck (installed on demand)
 	$(GO) vet ./...
