@@ -5,8 +5,9 @@
 #   deploy/local/cluster.sh [data-root]      (default: data/cluster in the repository)
 #
 # The first run creates the cluster (c1 bootstraps it, c2, c3 and e1 join);
-# a later run on the same data root starts that cluster again. Ctrl-C or
-# SIGTERM stops every node, at any moment, start-up included. Each node logs
+# a later run on the same data root starts that cluster again. Ctrl-C,
+# SIGTERM or SIGHUP stops every node (the edge first), at any moment,
+# start-up included; the nodes' pids are printed as they start. Each node logs
 # to <data-root>/<node>.log; the terminal gets the URLs once the cluster is up.
 # (Started with & from another script, bash makes it ignore SIGINT: use
 # SIGTERM there.)
@@ -55,34 +56,50 @@ run_helper() {
 nap() { run_helper sleep "$1"; }
 alive() { kill -0 "$1" 2>/dev/null; }
 
-stopping=
-cleanup() {
-  [ -z "$stopping" ] || return 0
-  stopping=1
-  trap 'force=1' INT TERM # a second Ctrl-C skips the graceful stop
-  force=
-  [ -z "$helper" ] || kill "$helper" 2>/dev/null || true
-  [ ${#pids[@]} -gt 0 ] || return 0
-  say "stopping ${names[*]}"
-  kill -TERM "${pids[@]}" 2>/dev/null || true
+# terminate PID...: SIGTERM, then SIGKILL for what is left after 20 s (or
+# at once after a second Ctrl-C).
+terminate() {
+  kill -TERM "$@" 2>/dev/null || true
   local deadline=$((SECONDS + 20)) pid left
   while :; do
     left=()
-    for pid in "${pids[@]}"; do alive "$pid" && left+=("$pid"); done
-    [ ${#left[@]} -gt 0 ] || break
+    for pid in "$@"; do alive "$pid" && left+=("$pid"); done
+    [ ${#left[@]} -gt 0 ] || return 0
     if [ -n "$force" ] || [ "$SECONDS" -ge "$deadline" ]; then
       say "killing what did not stop: ${left[*]}"
       kill -KILL "${left[@]}" 2>/dev/null || true
-      break
+      return 0
     fi
     sleep 0.1
   done
+}
+
+# cleanup stops the edge first, so it ships its last log events to a
+# control plane still up, then the voters.
+stopping='' force=''
+cleanup() {
+  [ -z "$stopping" ] || return 0
+  stopping=1
+  trap 'force=1' INT TERM HUP # a second Ctrl-C skips the graceful stop
+  if [ -n "$helper" ]; then
+    kill "$helper" 2>/dev/null || true
+    wait "$helper" 2>/dev/null || true
+  fi
+  [ ${#pids[@]} -gt 0 ] || return 0
+  say "stopping ${names[*]}"
+  local i edge=() voters=()
+  for i in "${!pids[@]}"; do
+    if [ "${names[$i]}" = e1 ]; then edge+=("${pids[$i]}"); else voters+=("${pids[$i]}"); fi
+  done
+  [ ${#edge[@]} -eq 0 ] || terminate "${edge[@]}"
+  [ ${#voters[@]} -eq 0 ] || terminate "${voters[@]}"
   wait "${pids[@]}" 2>/dev/null || true
   say "stopped"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 if [ -n "${AUTHOK_BIN:-}" ]; then
   bin=$AUTHOK_BIN
@@ -98,9 +115,9 @@ fi
 if [ -z "${AUTHOK_CLUSTER_SECRET:-}" ]; then
   [ -s "$root/cluster.secret" ] || head -c 24 /dev/urandom | base64 >"$root/cluster.secret"
   AUTHOK_CLUSTER_SECRET=$(cat "$root/cluster.secret")
-  secret_hint="AUTHOK_CLUSTER_SECRET=\$(cat $root/cluster.secret)"
+  secret_from="--cluster-secret-file $root/cluster.secret " secret_note=''
 else
-  secret_hint="AUTHOK_CLUSTER_SECRET=<the secret you exported>"
+  secret_from='' secret_note="   (with the same AUTHOK_CLUSTER_SECRET exported)"
 fi
 if [ -z "${AUTHOK_MASTER_KEY:-}" ]; then
   if [ ! -s "$root/master.key" ]; then
@@ -118,13 +135,17 @@ control_urls=()
 for i in 1 2 3; do control_urls+=("http://$host:$((control_port + i - 1))"); done
 control_list=$(IFS=,; echo "${control_urls[*]}")
 
-# start NAME ROLE ARGS...: one node in the background, its output in its log.
+# start NAME ROLE ARGS...: one node in the background, its output in its
+# log, in a process group of its own (set -m): a terminal's Ctrl-C reaches
+# the script alone, which stops the nodes in order.
 start() {
   local name=$1 role=$2
   shift 2
   local cmd=("$bin" "$role" --node-id "$name" --data-dir "$root/$name" --issuer "$issuer" "$@")
   printf '\n== %s: %s\n' "$(date -u +%FT%TZ)" "${cmd[*]}" >>"$root/$name.log"
+  set -m
   "${cmd[@]}" </dev/null >>"$root/$name.log" 2>&1 &
+  set +m
   names+=("$name")
   pids+=($!)
 }
@@ -140,6 +161,9 @@ for i in 2 3; do
   start "c$i" control --raft-addr "$host:$((raft_port + i - 1))" --http-addr "$host:$((control_port + i - 1))" --join "${control_urls[0]}"
 done
 start e1 edge --raft-addr "$host:$((raft_port + 100))" --http-addr "$host:$edge_port" --join "${control_urls[0]}" --control-url "$control_list"
+started=''
+for i in "${!pids[@]}"; do started+="${started:+, }${names[$i]} (pid ${pids[$i]})"; done
+say "nodes started: $started; waiting for them to be ready"
 
 # Wait for every node's /readyz; a node that exits meanwhile ends the wait.
 urls=("${control_urls[@]}" "$edge_url")
@@ -178,8 +202,7 @@ cluster up ($state): 3 control voters and 1 edge
   data dirs       $root/c1 $root/c2 $root/c3 $root/e1
   logs            $root/c1.log ... $root/e1.log   (tail -f $root/*.log)
   management API client (created on the first run): $root/c1/bootstrap.json
-  members         $secret_hint \\
-                    $bin members --url ${control_urls[0]}
+  members         $bin members ${secret_from}--url ${control_urls[0]}$secret_note
 Ctrl-C stops every node; running this again on $root starts the same cluster.
 EOF
 
