@@ -43,11 +43,15 @@ command -v curl >/dev/null || die "curl is needed for the readiness checks; inst
 
 # Children: the nodes, and the one helper (build, curl, sleep) being waited
 # for. They are waited for in the background (cmd & wait), so a signal runs
-# the trap at once instead of after the command ends.
+# the trap at once instead of after the command ends. A helper runs in a
+# process group of its own (set -m), so that stopping it stops what it
+# started (make's go build).
 names=() pids=() helper=
 run_helper() {
+  set -m
   "$@" &
   helper=$!
+  set +m
   local status=0
   wait "$helper" || status=$?
   helper=
@@ -82,7 +86,7 @@ cleanup() {
   stopping=1
   trap 'force=1' INT TERM HUP # a second Ctrl-C skips the graceful stop
   if [ -n "$helper" ]; then
-    kill "$helper" 2>/dev/null || true
+    kill -TERM -- "-$helper" 2>/dev/null || true
     wait "$helper" 2>/dev/null || true
   fi
   [ ${#pids[@]} -gt 0 ] || return 0
