@@ -18,7 +18,7 @@
 #   AUTHOK_LOCAL_CONTROL_PORT   HTTP port of c1; c2 and c3 take the next two (default 9001)
 #   AUTHOK_LOCAL_RAFT_PORT      Raft port of c1; c2 and c3 take the next two, e1 this + 100 (default 7001)
 #   AUTHOK_LOCAL_READY_TIMEOUT  seconds to wait for every node to be ready (default 90)
-#   AUTHOK_CLUSTER_SECRET       default: generated once into <data-root>/cluster.secret
+#   AUTHOK_CLUSTER_SECRET       (or AUTHOK_CLUSTER_SECRET_FILE) default: generated once into <data-root>/cluster.secret
 #   AUTHOK_MASTER_KEY           default: generated once into <data-root>/master.key
 set -euo pipefail
 umask 077 # node logs hold the management client's secret on the first run
@@ -62,6 +62,7 @@ alive() { kill -0 "$1" 2>/dev/null; }
 
 # terminate PID...: SIGTERM, then SIGKILL for what is left after 20 s (or
 # at once after a second Ctrl-C).
+# shellcheck disable=SC2317 # called from the EXIT trap
 terminate() {
   kill -TERM "$@" 2>/dev/null || true
   local deadline=$((SECONDS + 20)) pid left
@@ -81,6 +82,7 @@ terminate() {
 # cleanup stops the edge first, so it ships its last log events to a
 # control plane still up, then the voters.
 stopping='' force=''
+# shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
   [ -z "$stopping" ] || return 0
   stopping=1
@@ -116,13 +118,22 @@ fi
 
 # The cluster secret and master key must be the same on every node and on
 # every run: generated once, kept in the data root, passed by environment.
-if [ -z "${AUTHOK_CLUSTER_SECRET:-}" ]; then
-  [ -s "$root/cluster.secret" ] || head -c 24 /dev/urandom | base64 >"$root/cluster.secret"
-  AUTHOK_CLUSTER_SECRET=$(cat "$root/cluster.secret")
-  secret_from="--cluster-secret-file $root/cluster.secret " secret_note=''
+secret_file=''
+if [ -n "${AUTHOK_CLUSTER_SECRET:-}" ]; then
+  : # the user's own, for the members command too
+elif [ -n "${AUTHOK_CLUSTER_SECRET_FILE:-}" ]; then
+  secret_file=$AUTHOK_CLUSTER_SECRET_FILE
+else
+  secret_file=$root/cluster.secret
+  [ -s "$secret_file" ] || head -c 24 /dev/urandom | base64 >"$secret_file"
+fi
+if [ -n "$secret_file" ]; then
+  AUTHOK_CLUSTER_SECRET=$(cat "$secret_file") || die "cannot read the cluster secret from $secret_file"
+  secret_from="--cluster-secret-file $secret_file " secret_note=''
 else
   secret_from='' secret_note="   (with the same AUTHOK_CLUSTER_SECRET exported)"
 fi
+unset AUTHOK_CLUSTER_SECRET_FILE # a node refuses it beside AUTHOK_CLUSTER_SECRET
 if [ -z "${AUTHOK_MASTER_KEY:-}" ]; then
   if [ ! -s "$root/master.key" ]; then
     [ ! -d "$root/c1/state" ] || die "$root holds a cluster but no master.key: it was created with AUTHOK_MASTER_KEY in the environment; export the same key again"
@@ -224,3 +235,4 @@ while [ ${#pids[@]} -gt 0 ]; do
   pids=(${pids[@]+"${pids[@]}"}) names=(${names[@]+"${names[@]}"})
 done
 say "every node has exited"
+exit 1
