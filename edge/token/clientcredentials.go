@@ -16,9 +16,11 @@ import (
 //
 // The audience defaults to the tenant's default_audience; an unknown one is
 // invalid_target (RFC 8707 §2). Without a client grant for the pair the
-// answer is access_denied. The scope is the requested scopes if every one
-// of them is granted (else invalid_scope, RFC 6749 §5.2), or all granted
-// scopes when none is requested (§3.3 lets the server pick the default).
+// answer is access_denied. The scope is the requested scopes the grant
+// includes (requested but ungranted ones are dropped; invalid_scope, RFC
+// 6749 §5.2, only when none of them is granted), or all granted scopes when
+// none is requested (§3.3 lets the server pick the default); see
+// grantedScope.
 // The token is an RFC 9068 JWT access token (API.md E.1) signed with the
 // tenant's current key for the API's signing_alg.
 type clientCredentials struct{}
