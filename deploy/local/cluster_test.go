@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -39,6 +40,15 @@ func TestClusterScript(t *testing.T) {
 			}
 			t.Skipf("cluster.sh needs %s, which is not installed", tool)
 		}
+	}
+	if signal.Ignored(os.Interrupt) {
+		// A go test started in the background of a shell runs with SIGINT
+		// ignored; the script would inherit that, and bash cannot trap a
+		// signal ignored on entry. Handling it here makes exec give the
+		// script the default disposition (Ctrl-C did nothing here anyway).
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, os.Interrupt)
+		t.Cleanup(func() { signal.Stop(c) })
 	}
 	began := time.Now()
 	bin := buildAuthok(t)
