@@ -45,9 +45,9 @@ test: check-deps ## run every test, under the race detector (what CI runs); ends
 	@$(GO) build -o bin/testsummary ./internal/tools/testsummary
 	bin/testsummary -go $(GO) -- -race -count=1 -timeout 20m ./...
 
-test-boringcrypto: ## the crypto packages' tests again on BoringCrypto (needs cgo and a C compiler)
+test-boringcrypto: ## the crypto packages' tests again on BoringCrypto, under the race detector (needs cgo and a C compiler)
 	@why=$$($(boring_ok)); [ -z "$$why" ] || { echo "test-boringcrypto: $$why"; exit 1; }
-	GOEXPERIMENT=boringcrypto $(GO) test -count=1 -timeout 15m $(BORING_PKGS)
+	GOEXPERIMENT=boringcrypto $(GO) test -race -count=1 -timeout 15m $(BORING_PKGS)
 
 test-short: ## fast tests only (skips the process-level cluster tests)
 	$(GO) test -short -count=1 ./...
