@@ -65,9 +65,10 @@ func controlCommand() *command {
 	cfg.register(c.fs, roleControl)
 	c.usage = envOnlyUsage + clusterSecretUsage + `
 
-Example, a three-node cluster on one machine:
-  authok control --node-id c1 --raft-addr 127.0.0.1:7001 --http-addr 127.0.0.1:9001 --data-dir d/c1 --issuer http://127.0.0.1:9001/ --bootstrap
-  authok control --node-id c2 --raft-addr 127.0.0.1:7002 --http-addr 127.0.0.1:9002 --data-dir d/c2 --issuer http://127.0.0.1:9001/ --join http://127.0.0.1:9001
+Example, voters of a cluster on one machine whose edge will serve http://127.0.0.1:8080/
+(deploy/local/cluster.sh starts the whole cluster; README "Running a cluster"):
+  bin/authok control --node-id c1 --raft-addr 127.0.0.1:7001 --http-addr 127.0.0.1:9001 --data-dir d/c1 --issuer http://127.0.0.1:8080/ --bootstrap
+  bin/authok control --node-id c2 --raft-addr 127.0.0.1:7002 --http-addr 127.0.0.1:9002 --data-dir d/c2 --issuer http://127.0.0.1:8080/ --join http://127.0.0.1:9001
   (with AUTHOK_CLUSTER_SECRET and AUTHOK_MASTER_KEY set alike for every node)`
 	c.run = func(env *environment) error { return runNode(cfg, env) }
 	return c
@@ -77,7 +78,11 @@ func edgeCommand() *command {
 	c := newCommand("edge", "Run an edge node (Raft non-voter): serves the hot paths from its local replica and proxies the rest.")
 	cfg := &nodeConfig{}
 	cfg.register(c.fs, roleEdge)
-	c.usage = envOnlyUsage + clusterSecretUsage
+	c.usage = envOnlyUsage + clusterSecretUsage + `
+
+Example, an edge of the cluster in "authok control --help", serving the issuer's address:
+  bin/authok edge --node-id e1 --raft-addr 127.0.0.1:7101 --http-addr 127.0.0.1:8080 --data-dir d/e1 --issuer http://127.0.0.1:8080/ \
+    --join http://127.0.0.1:9001 --control-url http://127.0.0.1:9001,http://127.0.0.1:9002,http://127.0.0.1:9003`
 	c.run = func(env *environment) error { return runNode(cfg, env) }
 	return c
 }
