@@ -35,7 +35,8 @@ func lockDataDir(dir string) (unlock func(), err error) {
 		return nil, fmt.Errorf("data dir %s: lock %s: %w", dir, path, err)
 	}
 	// Ours now: record who holds it for the next one to name.
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
