@@ -12,6 +12,7 @@ import (
 
 	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/oauth2"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/store"
 )
@@ -80,38 +81,38 @@ func numericDate(raw json.RawMessage) (int64, bool) {
 // nbf and iat not in the future; aud naming this token endpoint or the
 // issuer; a jti, recorded in the store until exp with an Absent
 // precondition, so a replay fails (RFC 7523 §3 item 7).
-func (h *Handler) authAssertion(r *request, bodyID, assertionType, assertion []byte) *oauthError {
+func (h *Handler) authAssertion(r *request, bodyID, assertionType, assertion []byte) *oauth2.Error {
 	if assertion == nil || assertionType == nil {
-		return errInvalidRequest.with("client_assertion and client_assertion_type go together")
+		return oauth2.ErrInvalidRequest.With("client_assertion and client_assertion_type go together")
 	}
 	if string(assertionType) != AssertionTypeJWTBearer {
-		return errInvalidClient.withf("client_assertion_type must be %s", AssertionTypeJWTBearer)
+		return oauth2.ErrInvalidClient.Withf("client_assertion_type must be %s", AssertionTypeJWTBearer)
 	}
 	if len(assertion) > maxAssertionBytes {
-		return errInvalidClient.with("client_assertion is too large")
+		return oauth2.ErrInvalidClient.With("client_assertion is too large")
 	}
 	msg, err := jws.Parse(assertion, jws.WithCompact())
 	if err != nil || len(msg.Signatures()) != 1 {
-		return errInvalidClient.with("client_assertion is not a compact JWS")
+		return oauth2.ErrInvalidClient.With("client_assertion is not a compact JWS")
 	}
 	hdr := msg.Signatures()[0].ProtectedHeaders()
 	alg := hdr.Algorithm()
 	switch alg {
 	case jwa.HS256, jwa.HS384, jwa.HS512:
-		return errInvalidClient.withf("client_assertion alg %s: client_secret_jwt is not implemented yet; private_key_jwt assertions use an asymmetric alg", alg.String())
+		return oauth2.ErrInvalidClient.Withf("client_assertion alg %s: client_secret_jwt is not implemented yet; private_key_jwt assertions use an asymmetric alg", alg.String())
 	}
 	if !asymmetric(alg) {
-		return errInvalidClient.withf("client_assertion alg %q is not accepted (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA)", alg.String())
+		return oauth2.ErrInvalidClient.Withf("client_assertion alg %q is not accepted (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA)", alg.String())
 	}
 	var claims assertionClaims
 	if err := json.Unmarshal(msg.Payload(), &claims); err != nil {
-		return errInvalidClient.with("client_assertion claims are not a JSON object of the expected types")
+		return oauth2.ErrInvalidClient.With("client_assertion claims are not a JSON object of the expected types")
 	}
 	if claims.Iss == "" || claims.Iss != claims.Sub {
-		return errInvalidClient.with("client_assertion iss and sub must both be the client_id (RFC 7523 §3)")
+		return oauth2.ErrInvalidClient.With("client_assertion iss and sub must both be the client_id (RFC 7523 §3)")
 	}
 	if bodyID != nil && string(bodyID) != claims.Iss {
-		return errInvalidClient.with("client_id does not match the client_assertion's iss")
+		return oauth2.ErrInvalidClient.With("client_id does not match the client_assertion's iss")
 	}
 	c, oerr := h.lookupClient(r, claims.Iss)
 	if oerr != nil {
@@ -136,23 +137,23 @@ func (h *Handler) authAssertion(r *request, bodyID, assertionType, assertion []b
 	exp, ok := numericDate(claims.Exp)
 	switch {
 	case !ok:
-		return errInvalidClient.with("client_assertion exp is required")
+		return oauth2.ErrInvalidClient.With("client_assertion exp is required")
 	case !now.Before(time.Unix(exp, 0).Add(skew)):
-		return errInvalidClient.with("client_assertion has expired")
+		return oauth2.ErrInvalidClient.With("client_assertion has expired")
 	case time.Unix(exp, 0).After(now.Add(h.cfg.MaxAssertionLifetime + skew)):
-		return errInvalidClient.withf("client_assertion exp is more than %s ahead", h.cfg.MaxAssertionLifetime)
+		return oauth2.ErrInvalidClient.Withf("client_assertion exp is more than %s ahead", h.cfg.MaxAssertionLifetime)
 	}
 	if nbf, ok := numericDate(claims.Nbf); ok && time.Unix(nbf, 0).After(now.Add(skew)) {
-		return errInvalidClient.with("client_assertion is not valid yet (nbf)")
+		return oauth2.ErrInvalidClient.With("client_assertion is not valid yet (nbf)")
 	}
 	if iat, ok := numericDate(claims.Iat); ok && time.Unix(iat, 0).After(now.Add(skew)) {
-		return errInvalidClient.with("client_assertion was issued in the future (iat)")
+		return oauth2.ErrInvalidClient.With("client_assertion was issued in the future (iat)")
 	}
 	if !audienceNamesUs(claims.Aud, r.tenant.Internal.Issuer) {
-		return errInvalidClient.with("client_assertion aud must be this token endpoint (" + r.tenant.Internal.Issuer + "oauth/token)")
+		return oauth2.ErrInvalidClient.With("client_assertion aud must be this token endpoint (" + r.tenant.Internal.Issuer + "oauth/token)")
 	}
 	if claims.Jti == "" || len(claims.Jti) > maxJTIBytes {
-		return errInvalidClient.withf("client_assertion jti is required (at most %d bytes)", maxJTIBytes)
+		return oauth2.ErrInvalidClient.Withf("client_assertion jti is required (at most %d bytes)", maxJTIBytes)
 	}
 
 	// Single use: the first request to record the jti wins.
@@ -165,11 +166,11 @@ func (h *Handler) authAssertion(r *request, bodyID, assertionType, assertion []b
 		Now:   now,
 	})
 	if store.IsConflict(err) {
-		return errInvalidClient.with("client_assertion was already used (jti replay)")
+		return oauth2.ErrInvalidClient.With("client_assertion was already used (jti replay)")
 	}
 	if err != nil {
 		h.cfg.Logger.Error("token: record client assertion", "tenant", r.tenant.Name, "client_id", c.ClientID, "err", err)
-		return errUnavailable.with("the client assertion could not be recorded; retry")
+		return oauth2.ErrTemporarilyUnavailable.With("the client assertion could not be recorded; retry")
 	}
 	r.client = c
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/oauth2"
 )
 
 // authenticate identifies the client and checks its credentials (RFC 6749
@@ -21,7 +22,7 @@ import (
 // are an invalid_request (RFC 6749 §2.3: "MUST NOT use more than one");
 // every authentication failure is an invalid_client (401), with a Basic
 // challenge when the client used the Basic header (§5.2).
-func (h *Handler) authenticate(r *request) *oauthError {
+func (h *Handler) authenticate(r *request) *oauth2.Error {
 	authz := r.ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
 	id := r.params.get("client_id")
 	secret := r.params.get("client_secret")
@@ -38,13 +39,13 @@ func (h *Handler) authenticate(r *request) *oauthError {
 		methods++
 	}
 	if methods > 1 {
-		return errInvalidRequest.with("more than one client authentication method used; use exactly one (RFC 6749 §2.3)")
+		return oauth2.ErrInvalidRequest.With("more than one client authentication method used; use exactly one (RFC 6749 §2.3)")
 	}
 	switch {
 	case len(authz) > 0:
 		oerr := h.authBasic(r, authz, id)
-		if oerr != nil && oerr.code == errInvalidClient.code {
-			oerr = oerr.challenge() // RFC 6749 §5.2
+		if oerr != nil && oerr.Code() == oauth2.ErrInvalidClient.Code() {
+			oerr = oerr.WithChallenge(challengeBasic) // RFC 6749 §5.2
 		}
 		return oerr
 	case secret != nil:
@@ -57,19 +58,19 @@ func (h *Handler) authenticate(r *request) *oauthError {
 }
 
 // authBasic is client_secret_basic: RFC 6749 §2.3.1 over RFC 7617.
-func (h *Handler) authBasic(r *request, authz, bodyID []byte) *oauthError {
+func (h *Handler) authBasic(r *request, authz, bodyID []byte) *oauth2.Error {
 	id, secret, buf, err := parseBasic(authz, r.basicBuf)
 	r.basicBuf = buf
 	switch {
 	case errors.Is(err, errNotBasic):
-		return errInvalidClient.with("the Authorization header must use the Basic scheme")
+		return oauth2.ErrInvalidClient.With("the Authorization header must use the Basic scheme")
 	case errors.Is(err, errBasicEncoding):
-		return errInvalidClient.with("the Basic credentials must be form-urlencoded (RFC 6749 §2.3.1)")
+		return oauth2.ErrInvalidClient.With("the Basic credentials must be form-urlencoded (RFC 6749 §2.3.1)")
 	case err != nil:
-		return errInvalidClient.with("malformed Basic credentials")
+		return oauth2.ErrInvalidClient.With("malformed Basic credentials")
 	}
 	if bodyID != nil && !bytes.Equal(bodyID, id) {
-		return errInvalidRequest.with("client_id in the body does not match the Authorization header")
+		return oauth2.ErrInvalidRequest.With("client_id in the body does not match the Authorization header")
 	}
 	c, oerr := h.lookupClient(r, string(id))
 	if oerr != nil {
@@ -87,9 +88,9 @@ func (h *Handler) authBasic(r *request, authz, bodyID []byte) *oauthError {
 
 // authSecretPost is client_secret_post: RFC 6749 §2.3.1, credentials in
 // the request body.
-func (h *Handler) authSecretPost(r *request, id, secret []byte) *oauthError {
+func (h *Handler) authSecretPost(r *request, id, secret []byte) *oauth2.Error {
 	if id == nil {
-		return errInvalidRequest.with("client_id is required with client_secret")
+		return oauth2.ErrInvalidRequest.With("client_id is required with client_secret")
 	}
 	c, oerr := h.lookupClient(r, string(id))
 	if oerr != nil {
@@ -107,9 +108,9 @@ func (h *Handler) authSecretPost(r *request, id, secret []byte) *oauthError {
 
 // authNone identifies a public client (token_endpoint_auth_method none) by
 // its client_id alone (RFC 6749 §2.2, §3.2.1).
-func (h *Handler) authNone(r *request, id []byte) *oauthError {
+func (h *Handler) authNone(r *request, id []byte) *oauth2.Error {
 	if id == nil {
-		return errInvalidClient.with("client authentication is required (RFC 6749 §2.3)")
+		return oauth2.ErrInvalidClient.With("client authentication is required (RFC 6749 §2.3)")
 	}
 	c, oerr := h.lookupClient(r, string(id))
 	if oerr != nil {
@@ -126,7 +127,7 @@ func (h *Handler) authNone(r *request, id []byte) *oauthError {
 // invalid_client as a wrong secret. An id longer than any client_id can be
 // is not looked up (the directory would refuse it too): nothing of it is
 // read or cached.
-func (h *Handler) lookupClient(r *request, id string) (*directory.Client, *oauthError) {
+func (h *Handler) lookupClient(r *request, id string) (*directory.Client, *oauth2.Error) {
 	r.clientID = id
 	if len(id) > model.MaxClientIDLength {
 		return nil, authFailed(tooLongReason)
@@ -150,7 +151,7 @@ var tooLongReason = fmt.Sprintf("unknown client (the client_id is longer than %d
 // and client_secret_post pass for each other: the same secret in another
 // place, as several servers accept, and what a client library picks is
 // rarely what was registered. private_key_jwt and none are strict.
-func checkMethod(c *directory.Client, used string) *oauthError {
+func checkMethod(c *directory.Client, used string) *oauth2.Error {
 	registered := c.TokenEndpointAuthMethod
 	if registered == used || secretMethod(registered) && secretMethod(used) {
 		return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/oauth2"
 	"github.com/authok-edge/authok/shared/tokens"
 )
 
@@ -28,13 +29,13 @@ type clientCredentials struct{}
 // gtyClientCredentials is the gty claim of client_credentials tokens.
 const gtyClientCredentials = "client-credentials"
 
-func (clientCredentials) exchange(h *Handler, r *request) *oauthError {
+func (clientCredentials) exchange(h *Handler, r *request) *oauth2.Error {
 	c := r.client
 	// RFC 6749 §4.4: only confidential clients; the Management API refuses
 	// to register a public client with this grant, this guards records
 	// written around it.
 	if c.TokenEndpointAuthMethod == model.AuthMethodNone {
-		return errUnauthorizedClient.with("a public client cannot use client_credentials (RFC 6749 §4.4)")
+		return oauth2.ErrUnauthorizedClient.With("a public client cannot use client_credentials (RFC 6749 §4.4)")
 	}
 	tenant := r.tenant.Name
 	issuer := r.tenant.Internal.Issuer
@@ -44,7 +45,7 @@ func (clientCredentials) exchange(h *Handler, r *request) *oauthError {
 	var err error
 	if aud == nil {
 		if r.tenant.DefaultAudience == "" {
-			return errInvalidRequest.with("audience is required (the tenant has no default_audience)")
+			return oauth2.ErrInvalidRequest.With("audience is required (the tenant has no default_audience)")
 		}
 		rs, err = h.resourceServer(tenant, issuer, r.tenant.DefaultAudience)
 	} else {
@@ -54,7 +55,7 @@ func (clientCredentials) exchange(h *Handler, r *request) *oauthError {
 		if aud == nil {
 			aud = []byte(r.tenant.DefaultAudience)
 		}
-		return errInvalidTarget.withf("no API with identifier %q", printable(aud))
+		return oauth2.ErrInvalidTarget.Withf("no API with identifier %q", printable(aud))
 	}
 	if err != nil {
 		return h.internal("read resource server", err)
@@ -63,7 +64,7 @@ func (clientCredentials) exchange(h *Handler, r *request) *oauthError {
 
 	g, err := h.cfg.Directory.ClientGrant(tenant, c.ClientID, rs.Identifier)
 	if errors.Is(err, directory.ErrNotFound) {
-		return errAccessDenied.withf("the client is not authorized to access %q (no client grant)", rs.Identifier)
+		return oauth2.ErrAccessDenied.Withf("the client is not authorized to access %q (no client grant)", rs.Identifier)
 	}
 	if err != nil {
 		return h.internal("read client grant", err)
@@ -79,7 +80,7 @@ func (clientCredentials) exchange(h *Handler, r *request) *oauthError {
 		alg = tokens.Alg(rs.SigningAlg)
 		if alg.Index() < 0 {
 			// HS256 APIs (a signing_secret) have no signer yet.
-			return errServerError.withf("the API's signing_alg %s is not supported yet", printable([]byte(rs.SigningAlg)))
+			return oauth2.ErrServerError.Withf("the API's signing_alg %s is not supported yet", printable([]byte(rs.SigningAlg)))
 		}
 	}
 	lifetime := int64(rs.TokenLifetime)
@@ -132,85 +133,25 @@ func (h *Handler) resourceServer(tenant, issuer, audience string) (*model.Resour
 // (the response's scope says what was issued, RFC 6749 §5.1); a request
 // none of whose scopes is granted is an invalid_scope rather than a token
 // that grants nothing.
-func grantedScope(r *request, g *directory.ClientGrant) (string, *oauthError) {
+func grantedScope(r *request, g *directory.ClientGrant) (string, *oauth2.Error) {
 	req := r.params.get("scope")
 	if req == nil {
 		return g.ScopeString, nil
 	}
-	out := r.scopeBuf[:0]
-	defer func() { r.scopeBuf = out[:0] }()
-	requested := false
-	for tok := range splitScope(req) {
-		if !validScopeToken(tok) {
-			return "", errInvalidScope.with("scope holds characters RFC 6749 §3.3 does not allow")
-		}
-		requested = true
-		if !grantIncludes(g, tok) || containsToken(out, tok) {
-			continue
-		}
-		if len(out) > 0 {
-			out = append(out, ' ')
-		}
-		out = append(out, tok...)
-	}
+	out, requested, oerr := oauth2.AppendGranted(r.scopeBuf[:0], req, g.Scope)
+	r.scopeBuf = out[:0]
 	switch {
+	case oerr != nil:
+		return "", oerr
 	case !requested:
 		return g.ScopeString, nil // only spaces: as if none was requested
 	case len(out) == 0:
-		return "", errInvalidScope.withf("none of the requested scopes is granted to the client for %q", g.Audience)
+		return "", oauth2.ErrInvalidScope.Withf("none of the requested scopes is granted to the client for %q", g.Audience)
 	}
-	if len(out) == len(g.ScopeString) && string(out) == g.ScopeString {
+	if string(out) == g.ScopeString {
 		return g.ScopeString, nil // the common case: no new string
 	}
 	return string(out), nil
-}
-
-// splitScope yields the space-separated tokens of a scope value.
-func splitScope(s []byte) func(yield func([]byte) bool) {
-	return func(yield func([]byte) bool) {
-		for len(s) > 0 {
-			i := 0
-			for i < len(s) && s[i] != ' ' {
-				i++
-			}
-			if i > 0 && !yield(s[:i]) {
-				return
-			}
-			for i < len(s) && s[i] == ' ' {
-				i++
-			}
-			s = s[i:]
-		}
-	}
-}
-
-// validScopeToken is RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B /
-// %x5D-7E ).
-func validScopeToken(t []byte) bool {
-	for _, c := range t {
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return len(t) > 0
-}
-
-func grantIncludes(g *directory.ClientGrant, tok []byte) bool {
-	for _, s := range g.Scope {
-		if s == string(tok) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsToken(list, tok []byte) bool {
-	for t := range splitScope(list) {
-		if string(t) == string(tok) {
-			return true
-		}
-	}
-	return false
 }
 
 // newJTI is a random token id (tokens.NewJTI: 128 bits, base64url).

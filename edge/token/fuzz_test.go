@@ -36,7 +36,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 		var p paramParser
 		oerr := p.parse([]byte(ct), body, query)
 		if oerr != nil {
-			if oerr.code != "invalid_request" || oerr.description == "" {
+			if oerr.Code() != "invalid_request" || oerr.Description() == "" {
 				t.Fatalf("error %+v", oerr)
 			}
 		} else {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/oauth2"
 )
 
 // grant is one grant type, as in dex: it runs after the dispatcher has
@@ -12,7 +13,7 @@ import (
 // token or returns the error to render. Response writing and log events
 // stay with the dispatcher, so no grant can forget them.
 type grant interface {
-	exchange(h *Handler, r *request) *oauthError
+	exchange(h *Handler, r *request) *oauth2.Error
 }
 
 // grantType is an accepted grant_type value.

@@ -15,6 +15,7 @@ import (
 	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/logship"
 	"github.com/authok-edge/authok/shared/model"
+	"github.com/authok-edge/authok/shared/oauth2"
 	"github.com/authok-edge/authok/shared/tokens"
 )
 
@@ -109,11 +110,11 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	h.requests.Put(r)
 }
 
-func (h *Handler) dispatch(r *request) *oauthError {
+func (h *Handler) dispatch(r *request) *oauth2.Error {
 	ctx := r.ctx
 	t, err := h.cfg.Directory.TenantByHostBytes(ctx.Host())
 	if errors.Is(err, directory.ErrNotFound) {
-		return errInvalidRequest.with("no tenant is served on this host")
+		return oauth2.ErrInvalidRequest.With("no tenant is served on this host")
 	}
 	if err != nil {
 		return h.internal("resolve tenant", err)
@@ -123,10 +124,10 @@ func (h *Handler) dispatch(r *request) *oauthError {
 	// Parameters (RFC 6749 §3.2, API.md B.4).
 	body := ctx.Request.Body()
 	if len(body) > h.cfg.MaxBodyBytes {
-		return errBodyTooLarge.withf("the request body exceeds %d bytes", h.cfg.MaxBodyBytes)
+		return errBodyTooLarge.Withf("the request body exceeds %d bytes", h.cfg.MaxBodyBytes)
 	}
 	if ce := ctx.Request.Header.ContentEncoding(); len(ce) > 0 && string(ce) != "identity" {
-		return errInvalidRequest.with("compressed request bodies are not accepted")
+		return oauth2.ErrInvalidRequest.With("compressed request bodies are not accepted")
 	}
 	if oerr := r.params.parse(ctx.Request.Header.ContentType(), body, ctx.URI().QueryString()); oerr != nil {
 		return oerr
@@ -134,15 +135,15 @@ func (h *Handler) dispatch(r *request) *oauthError {
 
 	gt := r.params.get("grant_type")
 	if gt == nil {
-		return errInvalidRequest.with("grant_type is required")
+		return oauth2.ErrInvalidRequest.With("grant_type is required")
 	}
 	g := h.grantTypes[string(gt)]
 	if g == nil {
-		return errUnsupportedGrantType.withf("grant type %q is not supported", printable(gt))
+		return oauth2.ErrUnsupportedGrantType.Withf("grant type %q is not supported", printable(gt))
 	}
 	r.grant = g
 	if g.impl == nil {
-		return errUnsupportedGrantType.with(g.notImplemented())
+		return oauth2.ErrUnsupportedGrantType.With(g.notImplemented())
 	}
 
 	if oerr := h.authenticate(r); oerr != nil {
@@ -151,16 +152,16 @@ func (h *Handler) dispatch(r *request) *oauthError {
 	// RFC 6749 §5.2 unauthorized_client: the client may not use this grant
 	// type (API.md B.4: it is not in the client's grant_types).
 	if !r.client.AllowsGrantType(g.canonical) {
-		return errUnauthorizedClient.withf("the client may not use the %s grant (it is not in its grant_types)", g.canonical)
+		return oauth2.ErrUnauthorizedClient.Withf("the client may not use the %s grant (it is not in its grant_types)", g.canonical)
 	}
 	return g.impl.exchange(h, r)
 }
 
 // internal logs err and returns the server_error the client sees: never
 // the internal error's text.
-func (h *Handler) internal(what string, err error) *oauthError {
+func (h *Handler) internal(what string, err error) *oauth2.Error {
 	h.cfg.Logger.Error("token: "+what, "err", err)
-	return errServerError.with("internal error")
+	return oauth2.ErrServerError.With("internal error")
 }
 
 // writeToken renders the successful response of RFC 6749 §5.1: the body
@@ -185,21 +186,14 @@ func (h *Handler) writeToken(ctx *fasthttp.RequestCtx, r *request) {
 const tokenPrefix = `{"access_token":"`
 
 // writeError renders an RFC 6749 §5.2 error with the status of API.md B.4.
-func (h *Handler) writeError(ctx *fasthttp.RequestCtx, e *oauthError) {
-	ctx.SetStatusCode(e.status)
+func (h *Handler) writeError(ctx *fasthttp.RequestCtx, e *oauth2.Error) {
+	ctx.SetStatusCode(e.Status())
 	setHeaders(ctx)
-	if e.basicChallenge {
+	if e.Challenge() == challengeBasic {
 		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, h.challenge)
 	}
 	var stack [256]byte
-	b := append(stack[:0], `{"error":`...)
-	b = jsonenc.AppendString(b, e.code)
-	if e.description != "" {
-		b = append(b, `,"error_description":`...)
-		b = jsonenc.AppendString(b, e.description)
-	}
-	b = append(b, '}')
-	ctx.Response.SetBody(b)
+	ctx.Response.SetBody(e.AppendJSON(stack[:0]))
 }
 
 func setHeaders(ctx *fasthttp.RequestCtx) {
@@ -219,7 +213,7 @@ var grantDescriptions = map[string]string{
 // record queues the request's log event (API.md C.11) with the log
 // shipper: exchange_success or exchange_failed, for every request whose
 // tenant is known. It only encodes into memory; shipping is background.
-func (h *Handler) record(r *request, oerr *oauthError) {
+func (h *Handler) record(r *request, oerr *oauth2.Error) {
 	if h.cfg.Logs == nil || !r.hasTenant {
 		return
 	}
@@ -253,14 +247,14 @@ func (h *Handler) record(r *request, oerr *oauthError) {
 		e.Audience, e.Scope = r.audience, r.scope
 	} else {
 		e.Type = logship.TypeExchangeFailed
-		e.Description = oerr.logDescription()
+		e.Description = oerr.LogDescription()
 		e.Audience = r.audience
-		r.details[n] = logship.Detail{Name: "error", Value: oerr.code}
+		r.details[n] = logship.Detail{Name: "error", Value: oerr.Code()}
 		n++
 		if r.client == nil && !r.clientKnown {
 			// No client to hold to it, and anyone can send it at any
 			// rate: one event, then a count per error and window.
-			e.Aggregate = oerr.code
+			e.Aggregate = oerr.Code()
 		}
 	}
 	e.Details = r.details[:n]
@@ -303,7 +297,7 @@ func firstListItem(v []byte) []byte {
 }
 
 // signAccess mints the access token into r.token after tokenPrefix.
-func (h *Handler) signAccess(r *request, alg tokens.Alg, claims *tokens.AccessClaims) *oauthError {
+func (h *Handler) signAccess(r *request, alg tokens.Alg, claims *tokens.AccessClaims) *oauth2.Error {
 	s, err := h.cfg.Directory.Signer(r.tenant.Name, alg)
 	if err != nil {
 		return h.internal(fmt.Sprintf("signer of tenant %s for %s", r.tenant.Name, alg), err)

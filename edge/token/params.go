@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/authok-edge/authok/shared/oauth2"
 )
 
 // maxParams bounds how many parameters a token request may carry; no grant
@@ -35,7 +37,7 @@ type paramParser struct {
 // given twice, in the body or across body and query, is an invalid_request
 // (RFC 6749 §3.2); an empty value counts as absent (§3.2) and is not a
 // duplicate. The parsed values live until the next parse.
-func (p *paramParser) parse(contentType, body, query []byte) *oauthError {
+func (p *paramParser) parse(contentType, body, query []byte) *oauth2.Error {
 	p.args.Reset()
 	if len(body) > 0 {
 		switch mt := mediaType(contentType); {
@@ -46,9 +48,9 @@ func (p *paramParser) parse(contentType, body, query []byte) *oauthError {
 				return err
 			}
 		case len(mt) == 0:
-			return errInvalidRequest.with("a request body needs a Content-Type: application/x-www-form-urlencoded or application/json")
+			return oauth2.ErrInvalidRequest.With("a request body needs a Content-Type: application/x-www-form-urlencoded or application/json")
 		default:
-			return errInvalidRequest.with("unsupported Content-Type: use application/x-www-form-urlencoded or application/json")
+			return oauth2.ErrInvalidRequest.With("unsupported Content-Type: use application/x-www-form-urlencoded or application/json")
 		}
 	}
 	if len(query) > 0 {
@@ -57,7 +59,7 @@ func (p *paramParser) parse(contentType, body, query []byte) *oauthError {
 			// Secrets in a URL end up in logs and browser history: RFC 6749
 			// §2.3.1 forbids client credentials in the request URI.
 			if len(v) > 0 && (bytes.Equal(k, []byte("client_secret")) || bytes.Equal(k, []byte("client_assertion"))) {
-				return errInvalidRequest.withf("%s must be sent in the request body, never in the URL (RFC 6749 §2.3.1)", k)
+				return oauth2.ErrInvalidRequest.Withf("%s must be sent in the request body, never in the URL (RFC 6749 §2.3.1)", k)
 			}
 			p.args.AddBytesKV(k, v)
 		}
@@ -66,18 +68,18 @@ func (p *paramParser) parse(contentType, body, query []byte) *oauthError {
 }
 
 // checkDuplicates rejects a parameter given more than once with a value.
-func (p *paramParser) checkDuplicates() *oauthError {
+func (p *paramParser) checkDuplicates() *oauth2.Error {
 	n := 0
 	for k, v := range p.args.All() {
 		if len(v) == 0 {
 			continue
 		}
 		if n == maxParams {
-			return errInvalidRequest.with("too many parameters")
+			return oauth2.ErrInvalidRequest.With("too many parameters")
 		}
 		for _, seen := range p.keys[:n] {
 			if bytes.Equal(seen, k) {
-				return errInvalidRequest.withf("parameter %q is given more than once (RFC 6749 §3.2)", printable(k))
+				return oauth2.ErrInvalidRequest.Withf("parameter %q is given more than once (RFC 6749 §3.2)", printable(k))
 			}
 		}
 		p.keys[n] = k
@@ -124,7 +126,7 @@ func printable(b []byte) string {
 // clients send expires or flags unquoted), null as absent. Nested objects
 // and arrays are refused: no token parameter is structured. The grammar is
 // RFC 8259's; anything encoding/json would reject is refused.
-func (p *paramParser) parseJSON(b []byte) *oauthError {
+func (p *paramParser) parseJSON(b []byte) *oauth2.Error {
 	d := jsonDecoder{b: b, scratch: p.scratch[:0]}
 	defer func() { p.scratch = d.scratch[:0] }()
 	d.ws()
@@ -156,7 +158,7 @@ func (p *paramParser) parseJSON(b []byte) *oauthError {
 		case c == '"':
 			val, ok = d.str()
 		case c == '{' || c == '[':
-			return errInvalidRequest.withf("parameter %q must be a string", printable(key))
+			return oauth2.ErrInvalidRequest.Withf("parameter %q must be a string", printable(key))
 		case c == 't':
 			val, ok = d.literal("true")
 		case c == 'f':
@@ -185,7 +187,7 @@ func (p *paramParser) parseJSON(b []byte) *oauthError {
 	}
 }
 
-var errMalformedJSON = errInvalidRequest.with("the request body is not a valid JSON object")
+var errMalformedJSON = oauth2.ErrInvalidRequest.With("the request body is not a valid JSON object")
 
 // jsonDecoder is a cursor over a JSON text. Decoded strings that need
 // unescaping are written to scratch; the others are slices of b.
@@ -222,7 +224,7 @@ func (d *jsonDecoder) ws() {
 }
 
 // end accepts only trailing white space.
-func (d *jsonDecoder) end() *oauthError {
+func (d *jsonDecoder) end() *oauth2.Error {
 	d.ws()
 	if d.i != len(d.b) {
 		return errMalformedJSON
