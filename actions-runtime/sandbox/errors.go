@@ -1,0 +1,29 @@
+package sandbox
+
+import "errors"
+
+// Typed failures. Every error Invoke returns wraps exactly one of them
+// (or the caller's context error when the caller gave up first); match
+// with errors.Is. Messages name what the module did, never event data or
+// secrets.
+var (
+	// ErrTimeout: the invocation (or the instance's initialisation) ran
+	// past its deadline and was stopped.
+	ErrTimeout = errors.New("action timed out")
+	// ErrTrap: the module crashed (a WebAssembly trap, a Go panic that
+	// exits, a host function misuse that is not an ABI violation).
+	ErrTrap = errors.New("action crashed")
+	// ErrOutOfMemory: the module asked for memory past the ceiling.
+	ErrOutOfMemory = errors.New("action ran out of memory")
+	// ErrInvalidOutput: the result is too large, not JSON, or refused by
+	// abi.Decode (for instance a restricted claim such as sub or aud).
+	ErrInvalidOutput = errors.New("action returned an invalid result")
+	// ErrDenied: the module broke the ABI at run time (alloc returned no
+	// room or an out-of-bounds pointer, a pointer outside its memory).
+	ErrDenied = errors.New("action broke the module ABI")
+	// ErrInvalidModule: the module was refused before it ever ran (not
+	// WebAssembly, too large, a missing export, a forbidden import).
+	ErrInvalidModule = errors.New("invalid action module")
+	// ErrClosed: the version was closed or evicted; load it again.
+	ErrClosed = errors.New("action version is closed")
+)

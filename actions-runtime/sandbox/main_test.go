@@ -1,0 +1,124 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// sharedCache lets every runtime in the tests reuse compiled code, so the
+// Go module is compiled once per test binary run.
+var sharedCache = wazero.NewCompilationCache()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	_ = sharedCache.Close(context.Background())
+	os.Exit(code)
+}
+
+// newRuntime builds a runtime on the shared cache and closes it after t.
+func newRuntime(t testing.TB, cfg Config) *Runtime {
+	t.Helper()
+	cfg.Cache = sharedCache
+	r, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = r.Close(context.Background()) })
+	return r
+}
+
+var (
+	goGuestOnce sync.Once
+	goGuestWasm []byte
+	goGuestErr  error
+)
+
+// goGuest builds testdata/goguest for wasip1 once per test binary run,
+// caching the module under the user cache directory by the hash of its
+// sources and the Go version, so repeated runs do not rebuild it.
+func goGuest(t testing.TB) []byte {
+	t.Helper()
+	goGuestOnce.Do(func() { goGuestWasm, goGuestErr = buildGoGuest("testdata/goguest") })
+	if goGuestErr != nil {
+		t.Fatalf("building the Go guest: %v", goGuestErr)
+	}
+	return goGuestWasm
+}
+
+func buildGoGuest(dir string) ([]byte, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	h := sha256.New()
+	fmt.Fprintln(h, runtime.Version())
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+		h.Write(b)
+	}
+	cacheDir, err := os.UserCacheDir()
+	if err != nil {
+		cacheDir = os.TempDir()
+	}
+	cacheDir = filepath.Join(cacheDir, "authok-actions-testdata")
+	out := filepath.Join(cacheDir, filepath.Base(dir)+"-"+hex.EncodeToString(h.Sum(nil))[:24]+".wasm")
+	if b, err := os.ReadFile(out); err == nil {
+		return b, nil
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(cacheDir, "build-*.wasm")
+	if err != nil {
+		return nil, err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+dir)
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(out)
+}
+
+// wat compiles testdata/wat/<name>.wat with wabt's wat2wasm. Without
+// wat2wasm the test is skipped, except under CI=true, where it fails.
+func wat(t testing.TB, name string) []byte {
+	t.Helper()
+	bin, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("wat2wasm (Debian package wabt) is needed under CI: %v", err)
+		}
+		t.Skip("wat2wasm not installed (apt-get install wabt)")
+	}
+	out := filepath.Join(t.TempDir(), name+".wasm")
+	if b, err := exec.Command(bin, filepath.Join("testdata", "wat", name+".wat"), "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %s: %v\n%s", name, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,8 @@
+;; Imports from a module the host does not provide, and a global.
+(module
+  (import "env" "fetch" (func (param i32 i32) (result i32)))
+  (import "env" "g" (global i32))
+  (memory (export "memory") 1)
+  (func (export "authok_abi_v1"))
+  (func (export "authok_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "authok_on_trigger") (param i32 i32 i32) (result i64) (i64.const 0)))

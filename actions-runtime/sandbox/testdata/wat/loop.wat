@@ -1,0 +1,8 @@
+;; Never returns.
+(module
+  (memory (export "memory") 1)
+  (func (export "authok_abi_v1"))
+  (func (export "authok_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "authok_on_trigger") (param i32 i32 i32) (result i64)
+    (loop $forever (br $forever))
+    (i64.const 0)))

@@ -1,0 +1,7 @@
+;; Imports a WASI socket function, which actions are not granted.
+(module
+  (import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "authok_abi_v1"))
+  (func (export "authok_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "authok_on_trigger") (param i32 i32 i32) (result i64) (i64.const 0)))

@@ -1,0 +1,188 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/authok-edge/authok/actions-runtime/abi"
+	"github.com/tetratelabs/wazero"
+)
+
+// checkImportKinds walks the binary's import section and refuses any
+// import that is not a function (tables, memories, globals): wazero's
+// CompiledModule lists imported functions and memories only, and a module
+// must define its own memory under ABI v1. It assumes nothing about the
+// rest of the binary, which the compiler validates.
+func checkImportKinds(wasm []byte) error {
+	r := reader{b: wasm}
+	if string(r.bytes(4)) != "\x00asm" || r.err != nil {
+		return errors.New("not a WebAssembly binary (bad magic)")
+	}
+	if v := r.bytes(4); r.err != nil || string(v) != "\x01\x00\x00\x00" {
+		return errors.New("unsupported WebAssembly binary version")
+	}
+	for len(r.b) > 0 && r.err == nil {
+		id := r.byte()
+		size := r.u32()
+		body := r.bytes(int(size))
+		if r.err != nil {
+			break
+		}
+		if id != 2 { // import section
+			continue
+		}
+		s := reader{b: body}
+		n := s.u32()
+		for i := uint32(0); i < n && s.err == nil; i++ {
+			mod := s.name()
+			field := s.name()
+			kind := s.byte()
+			switch kind {
+			case 0: // function: type index
+				s.u32()
+			case 1: // table: reftype, limits
+				s.byte()
+				s.limits()
+			case 2: // memory: limits
+				s.limits()
+			case 3: // global: valtype, mutability
+				s.byte()
+				s.byte()
+			default:
+				s.err = fmt.Errorf("import %s.%s has unknown kind %d", mod, field, kind)
+			}
+			if s.err == nil && kind != 0 {
+				return fmt.Errorf("import %s.%s is a %s; an action may import functions only", mod, field, [...]string{"", "table", "memory", "global"}[kind])
+			}
+		}
+		if s.err != nil {
+			return fmt.Errorf("import section: %w", s.err)
+		}
+		return nil
+	}
+	if r.err != nil {
+		return fmt.Errorf("section headers: %w", r.err)
+	}
+	return nil
+}
+
+// reader decodes the little of the binary format checkImportKinds needs;
+// the first error sticks.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("unexpected end of binary")
+
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(r.b) {
+		r.err = errShort
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) byte() byte {
+	b := r.bytes(1)
+	if b == nil {
+		return 0
+	}
+	return b[0]
+}
+
+func (r *reader) u32() uint32 {
+	var v uint32
+	for shift := 0; shift < 35; shift += 7 {
+		b := r.byte()
+		if r.err != nil {
+			return 0
+		}
+		v |= uint32(b&0x7f) << shift
+		if b&0x80 == 0 {
+			return v
+		}
+	}
+	r.err = errors.New("LEB128 integer too long")
+	return 0
+}
+
+func (r *reader) name() string { return string(r.bytes(int(r.u32()))) }
+
+func (r *reader) limits() {
+	flags := r.byte()
+	r.u32()
+	if flags&1 != 0 {
+		r.u32()
+	}
+}
+
+// checkCompiled holds a compiled module to ABI v1: the required exports
+// with their signatures, a memory, no _start, imports only from the host
+// module and the WASI subset, an initial memory within the ceiling. The
+// error names every export or import at fault.
+func checkCompiled(cm wazero.CompiledModule, memoryCeiling uint64) error {
+	var problems []string
+	exports := cm.ExportedFunctions()
+	for _, name := range sortedKeys(abi.RequiredExports) {
+		sig := abi.RequiredExports[name]
+		fn, ok := exports[name]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("missing export %q %s", name, sig))
+		case !sig.Equal(fn.ParamTypes(), fn.ResultTypes()):
+			problems = append(problems, fmt.Sprintf("export %q must be %s", name, sig))
+		}
+	}
+	for name, sig := range abi.OptionalExports {
+		if fn, ok := exports[name]; ok && !sig.Equal(fn.ParamTypes(), fn.ResultTypes()) {
+			problems = append(problems, fmt.Sprintf("export %q must be %s", name, sig))
+		}
+	}
+	if _, ok := exports[abi.StartExport]; ok {
+		problems = append(problems, `export "_start": a WASI command module exits after main; build a reactor (Go: -buildmode=c-shared)`)
+	}
+	if mem, ok := cm.ExportedMemories()[abi.MemoryExport]; !ok {
+		problems = append(problems, `missing export "memory"`)
+	} else if uint64(mem.Min())*65536 > memoryCeiling {
+		problems = append(problems, fmt.Sprintf("memory starts at %d pages, past the ceiling of %d bytes", mem.Min(), memoryCeiling))
+	}
+	for _, fn := range cm.ImportedFunctions() {
+		mod, name, _ := fn.Import()
+		switch mod {
+		case abi.WASIModule:
+			if !abi.WASIFunctions[name] {
+				problems = append(problems, fmt.Sprintf("import %s.%s is not granted to actions", mod, name))
+			}
+		case abi.HostModule:
+			sig, ok := abi.HostFunctions[name]
+			if !ok {
+				problems = append(problems, fmt.Sprintf("import %s.%s does not exist in ABI v%d", mod, name, abi.Version))
+			} else if !sig.Equal(fn.ParamTypes(), fn.ResultTypes()) {
+				problems = append(problems, fmt.Sprintf("import %s.%s must be %s", mod, name, sig))
+			}
+		default:
+			problems = append(problems, fmt.Sprintf("import %s.%s: module %q is not granted to actions", mod, name, mod))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalidModule, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
