@@ -7,7 +7,6 @@ import (
 	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/oauth2"
-	"github.com/authok-edge/authok/shared/tokens"
 )
 
 // clientCredentials is the client credentials grant, RFC 6749 §4.4 (API.md
@@ -22,20 +21,21 @@ import (
 // 6749 §5.2, only when none of them is granted), or all granted scopes when
 // none is requested (§3.3 lets the server pick the default); see
 // grantedScope.
-// The token is an RFC 9068 JWT access token (API.md E.1) signed with the
-// tenant's current key for the API's signing_alg.
+// The token is an RFC 9068 JWT access token (API.md E.1) for the API's
+// signing_alg and token_lifetime; the dispatcher runs the
+// credentials-exchange Actions on it and signs it.
 type clientCredentials struct{}
 
 // gtyClientCredentials is the gty claim of client_credentials tokens.
 const gtyClientCredentials = "client-credentials"
 
-func (clientCredentials) exchange(h *Handler, r *request) *oauth2.Error {
+func (clientCredentials) exchange(h *Handler, r *request) (d decision, _ *oauth2.Error) {
 	c := r.client
 	// RFC 6749 §4.4: only confidential clients; the Management API refuses
 	// to register a public client with this grant, this guards records
 	// written around it.
 	if c.TokenEndpointAuthMethod == model.AuthMethodNone {
-		return oauth2.ErrUnauthorizedClient.With("a public client cannot use client_credentials (RFC 6749 §4.4)")
+		return d, oauth2.ErrUnauthorizedClient.With("a public client cannot use client_credentials (RFC 6749 §4.4)")
 	}
 	tenant := r.tenant.Name
 	issuer := r.tenant.Internal.Issuer
@@ -45,7 +45,7 @@ func (clientCredentials) exchange(h *Handler, r *request) *oauth2.Error {
 	var err error
 	if aud == nil {
 		if r.tenant.DefaultAudience == "" {
-			return oauth2.ErrInvalidRequest.With("audience is required (the tenant has no default_audience)")
+			return d, oauth2.ErrInvalidRequest.With("audience is required (the tenant has no default_audience)")
 		}
 		rs, err = h.resourceServer(tenant, issuer, r.tenant.DefaultAudience)
 	} else {
@@ -55,56 +55,30 @@ func (clientCredentials) exchange(h *Handler, r *request) *oauth2.Error {
 		if aud == nil {
 			aud = []byte(r.tenant.DefaultAudience)
 		}
-		return oauth2.ErrInvalidTarget.Withf("no API with identifier %q", printable(aud))
+		return d, oauth2.ErrInvalidTarget.Withf("no API with identifier %q", printable(aud))
 	}
 	if err != nil {
-		return h.internal("read resource server", err)
+		return d, h.internal("read resource server", err)
 	}
-	r.audience = rs.Identifier
+	d.audience = rs.Identifier
 
 	g, err := h.cfg.Directory.ClientGrant(tenant, c.ClientID, rs.Identifier)
 	if errors.Is(err, directory.ErrNotFound) {
-		return oauth2.ErrAccessDenied.Withf("the client is not authorized to access %q (no client grant)", rs.Identifier)
+		return d, oauth2.ErrAccessDenied.Withf("the client is not authorized to access %q (no client grant)", rs.Identifier)
 	}
 	if err != nil {
-		return h.internal("read client grant", err)
+		return d, h.internal("read client grant", err)
 	}
-	scope, oerr := grantedScope(r, g)
-	if oerr != nil {
-		return oerr
+	var oerr *oauth2.Error
+	if d.scope, oerr = grantedScope(r, g); oerr != nil {
+		return d, oerr
 	}
-	r.scope = scope
-
-	alg := tokens.RS256
-	if rs.SigningAlg != "" {
-		alg = tokens.Alg(rs.SigningAlg)
-		if alg.Index() < 0 {
-			// HS256 APIs (a signing_secret) have no signer yet.
-			return oauth2.ErrServerError.Withf("the API's signing_alg %s is not supported yet", printable([]byte(rs.SigningAlg)))
-		}
+	if d.alg, d.lifetime, oerr = apiToken(rs); oerr != nil {
+		return d, oerr
 	}
-	lifetime := int64(rs.TokenLifetime)
-	if lifetime <= 0 {
-		lifetime = model.DefaultTokenLifetime
-	}
-	iat := r.now.Unix()
-	r.audienceID[0] = rs.Identifier
-	claims := tokens.AccessClaims{
-		Issuer:    issuer,
-		Subject:   c.ClientID, // Authok: the client_id itself (API.md F.1)
-		Audience:  r.audienceID[:],
-		ClientID:  c.ClientID,
-		Scope:     scope,
-		GrantType: gtyClientCredentials,
-		JTI:       newJTI(),
-		IssuedAt:  iat,
-		ExpiresAt: iat + lifetime,
-	}
-	if oerr := h.signAccess(r, alg, &claims); oerr != nil {
-		return oerr
-	}
-	r.expiresIn = lifetime
-	return nil
+	d.subject = c.ClientID // Authok: the client_id itself (API.md F.1)
+	d.gty = gtyClientCredentials
+	return d, nil
 }
 
 // resourceServer finds the API named by audience. The tenant's Management
@@ -152,10 +126,4 @@ func grantedScope(r *request, g *directory.ClientGrant) (string, *oauth2.Error) 
 		return g.ScopeString, nil // the common case: no new string
 	}
 	return string(out), nil
-}
-
-// newJTI is a random token id (tokens.NewJTI: 128 bits, base64url).
-func newJTI() string {
-	var b [tokens.JTILength]byte
-	return string(tokens.NewJTI(b[:0]))
 }

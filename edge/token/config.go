@@ -56,6 +56,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of iat, exp and assertion checks. Default time.Now.
 	Now func() time.Time
+	// Actions runs the Actions bound to credentials-exchange between the
+	// grant's decision and signing (actions-runtime). Nil: none is bound,
+	// and the phase costs nothing.
+	Actions Actions
 
 	// MaxBodyBytes caps a request body; larger get 413 invalid_request.
 	// Default DefaultMaxBodyBytes. The server's own limit (413 before the

@@ -5,18 +5,45 @@
 //
 // Handler.Serve is the dispatcher and owns every phase grants share, so no
 // grant can skip one: resolve the tenant from the Host (shared/directory),
-// parse the parameters, pick the grant type, authenticate the client, check
-// that the client lists the grant type, run the grant, write the response
-// or the RFC 6749 §5.2 error, and record the log event. A grant is a small
-// interface (grants.go) with one file per grant type, as in dex:
-// clientcredentials.go today. The other grant types of API.md B.4
-// (authorization_code, refresh_token, password, the
-// http://authok.cn/oauth/grant-type/... URIs with their authok.io and
-// authok.com spellings, device_code, token-exchange) are known and answered
-// with unsupported_grant_type saying they are not implemented yet; an
-// unknown grant type is unsupported_grant_type too. The credentials-exchange
-// Action will run in the dispatcher, after the grant has decided the
-// audience and scope and before signing, once actions-runtime lands.
+// parse the parameters, pick the grant type, authenticate the client,
+// check that the client lists the grant type, run the grant, run the
+// trigger's Actions on what the grant decided, sign, write the response
+// or the RFC 6749 §5.2 error, and record the log event. A grant is a
+// small interface (grants.go) with one file per grant type, as in dex:
+// clientcredentials.go today. A grant signs nothing: it returns a
+// decision (subject, audience, scope, custom claims, the API's algorithm
+// and lifetime, gty) or an *oauth2.Error; the dispatcher adds the claims
+// it owns (iss, client_id and azp, jti, iat, exp) and mints the token. The
+// other grant types of API.md B.4 (authorization_code, refresh_token,
+// password, the http://authok.cn/oauth/grant-type/... URIs with their
+// authok.io and authok.com spellings, device_code, token-exchange) are
+// known and answered with unsupported_grant_type saying they are not
+// implemented yet; an unknown grant type is unsupported_grant_type too.
+//
+// Errors are shared/oauth2's type, the one both planes answer with: a
+// code, a status, a description for the body and a debug text for the
+// tenant's log only.
+//
+// # Actions
+//
+// Between the decision and signing, the dispatcher hands the
+// credentials-exchange trigger (API.md D.1) an ExchangeEvent (D.2: the
+// client, the API, the request without the client's credentials, the
+// decided scope) through the Actions interface of Config, which
+// actions-runtime implements; nil, the default, skips the phase, and a
+// runtime with nothing bound costs no allocation (the event lives in the
+// pooled request). The commands come back in order and the dispatcher
+// applies and validates them (D.3): SetCustomClaim adds a claim, plain or
+// namespaced as in Auth0, except a registered claim (iss, sub, aud, exp,
+// iat, jti, scope, azp, client_id, gty, nbf and Auth0's restricted list)
+// or a reserved namespace (auth0.com, webtask.io, webtask.run, the authok
+// domains, urn:auth0, urn:authok), all custom claims within
+// MaxCustomClaimsBytes; AddScope and RemoveScope edit the scope;
+// AccessDenied ends the request with access_denied and the reason as
+// error_description. A command that breaks a rule, or an action that
+// fails, fails the request with server_error "a credentials-exchange
+// action failed", naming nothing; the tenant's exchange_failed event says
+// which action and why.
 //
 // # Parameters
 //
@@ -32,8 +59,9 @@
 //
 // The token's scope is the client grant's scopes ∩ the requested ones
 // (API.md B.4, E.1), all granted scopes when none is requested; a request
-// none of whose scopes is granted is invalid_scope. The response states
-// the issued scope (RFC 6749 §5.1), and omits it only when it is empty.
+// none of whose scopes is granted is invalid_scope; credentials-exchange
+// Actions may then add or remove scopes. The response states the issued
+// scope (RFC 6749 §5.1), and omits it only when it is empty.
 //
 // # Client authentication
 //

@@ -66,11 +66,13 @@ type request struct {
 	// have failed to authenticate); its failures are not aggregated.
 	clientKnown bool
 
-	// What the grant issued.
+	// What was issued, for the response and the log event.
 	token     []byte // the response body is built here, the JWT inside it
 	expiresIn int64
 	scope     string
 	audience  string
+
+	exchange ExchangeEvent // what credentials-exchange Actions see
 
 	event   logship.Event
 	details [2]logship.Detail
@@ -86,6 +88,7 @@ func (r *request) reset() {
 	r.scope, r.audience = "", ""
 	r.audienceID[0] = ""
 	r.token = r.token[:0]
+	r.exchange = ExchangeEvent{}
 	r.event = logship.Event{}
 	r.details = [2]logship.Detail{}
 }
@@ -154,7 +157,52 @@ func (h *Handler) dispatch(r *request) *oauth2.Error {
 	if !r.client.AllowsGrantType(g.canonical) {
 		return oauth2.ErrUnauthorizedClient.Withf("the client may not use the %s grant (it is not in its grant_types)", g.canonical)
 	}
-	return g.impl.exchange(h, r)
+	d, oerr := g.impl.exchange(h, r)
+	r.audience = d.audience
+	if oerr != nil {
+		return oerr
+	}
+	if oerr := h.runActions(r, g, &d); oerr != nil {
+		return oerr
+	}
+	return h.issue(r, &d)
+}
+
+// issue mints the access token of decision d into r.token, after
+// tokenPrefix, with the claims the dispatcher owns: iss, client_id and
+// azp, jti, iat and exp (API.md E.1).
+func (h *Handler) issue(r *request, d *decision) *oauth2.Error {
+	iat := r.now.Unix()
+	r.audienceID[0] = d.audience
+	claims := tokens.AccessClaims{
+		Issuer:    r.tenant.Internal.Issuer,
+		Subject:   d.subject,
+		Audience:  r.audienceID[:],
+		ClientID:  r.client.ClientID,
+		Scope:     d.scope,
+		GrantType: d.gty,
+		JTI:       newJTI(),
+		IssuedAt:  iat,
+		ExpiresAt: iat + d.lifetime,
+		Extra:     d.claims,
+	}
+	s, err := h.cfg.Directory.Signer(r.tenant.Name, d.alg)
+	if err != nil {
+		return h.internal(fmt.Sprintf("signer of tenant %s for %s", r.tenant.Name, d.alg), err)
+	}
+	r.token = append(r.token[:0], tokenPrefix...)
+	out, err := s.SignAccess(r.token, &claims)
+	if err != nil {
+		return h.internal("sign", err)
+	}
+	r.token, r.scope, r.expiresIn = out, d.scope, d.lifetime
+	return nil
+}
+
+// newJTI is a random token id (tokens.NewJTI: 128 bits, base64url).
+func newJTI() string {
+	var b [tokens.JTILength]byte
+	return string(tokens.NewJTI(b[:0]))
 }
 
 // internal logs err and returns the server_error the client sees: never
@@ -294,19 +342,4 @@ func firstListItem(v []byte) []byte {
 		v = v[:len(v)-1]
 	}
 	return v
-}
-
-// signAccess mints the access token into r.token after tokenPrefix.
-func (h *Handler) signAccess(r *request, alg tokens.Alg, claims *tokens.AccessClaims) *oauth2.Error {
-	s, err := h.cfg.Directory.Signer(r.tenant.Name, alg)
-	if err != nil {
-		return h.internal(fmt.Sprintf("signer of tenant %s for %s", r.tenant.Name, alg), err)
-	}
-	r.token = append(r.token[:0], tokenPrefix...)
-	out, err := s.SignAccess(r.token, claims)
-	if err != nil {
-		return h.internal("sign", err)
-	}
-	r.token = out
-	return nil
 }
