@@ -270,7 +270,7 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte) (*compiled, error) {
 	}
 	r.cmu.Unlock()
 
-	if err := checkImportKinds(wasm); err != nil {
+	if err := checkBinary(wasm); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidModule, err)
 	}
 	cm, err := r.wr.CompileModule(ctx, wasm)

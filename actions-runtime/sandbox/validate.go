@@ -10,12 +10,18 @@ import (
 	"github.com/tetratelabs/wazero"
 )
 
-// checkImportKinds walks the binary's import section and refuses any
-// import that is not a function (tables, memories, globals): wazero's
-// CompiledModule lists imported functions and memories only, and a module
-// must define its own memory under ABI v1. It assumes nothing about the
-// rest of the binary, which the compiler validates.
-func checkImportKinds(wasm []byte) error {
+// checkBinary runs before the compiler sees a module. It walks the
+// section headers and refuses
+//   - a vector whose declared count exceeds its section's bytes: wazero
+//     sizes some tables from the declared count before reading entries, so
+//     a 60-byte module declaring 2^31 exports cost 15 s of CPU and gigabytes
+//     of memory before failing (found by FuzzValidate);
+//   - any import that is not a function (tables, memories, globals):
+//     wazero's CompiledModule lists imported functions and memories only,
+//     and ABI v1 modules define their own memory.
+//
+// It assumes nothing else about the binary, which the compiler validates.
+func checkBinary(wasm []byte) error {
 	r := reader{b: wasm}
 	if string(r.bytes(4)) != "\x00asm" || r.err != nil {
 		return errors.New("not a WebAssembly binary (bad magic)")
@@ -30,37 +36,22 @@ func checkImportKinds(wasm []byte) error {
 		if r.err != nil {
 			break
 		}
-		if id != 2 { // import section
-			continue
-		}
 		s := reader{b: body}
-		n := s.u32()
-		for i := uint32(0); i < n && s.err == nil; i++ {
-			mod := s.name()
-			field := s.name()
-			kind := s.byte()
-			switch kind {
-			case 0: // function: type index
-				s.u32()
-			case 1: // table: reftype, limits
-				s.byte()
-				s.limits()
-			case 2: // memory: limits
-				s.limits()
-			case 3: // global: valtype, mutability
-				s.byte()
-				s.byte()
-			default:
-				s.err = fmt.Errorf("import %s.%s has unknown kind %d", mod, field, kind)
+		switch id {
+		case 1, 2, 3, 4, 5, 6, 7, 9, 10, 11: // sections that open with a vector
+			if n := s.u32(); s.err == nil && int64(n) > int64(len(s.b)) {
+				return fmt.Errorf("section %d declares %d entries in %d bytes", id, n, len(s.b))
 			}
-			if s.err == nil && kind != 0 {
-				return fmt.Errorf("import %s.%s is a %s; an action may import functions only", mod, field, [...]string{"", "table", "memory", "global"}[kind])
+		case 12: // data count
+			if n := s.u32(); s.err == nil && int64(n) > int64(len(wasm)) {
+				return fmt.Errorf("data count %d exceeds the module's size", n)
 			}
 		}
-		if s.err != nil {
-			return fmt.Errorf("import section: %w", s.err)
+		if id == 2 {
+			if err := checkImports(body); err != nil {
+				return err
+			}
 		}
-		return nil
 	}
 	if r.err != nil {
 		return fmt.Errorf("section headers: %w", r.err)
@@ -68,7 +59,38 @@ func checkImportKinds(wasm []byte) error {
 	return nil
 }
 
-// reader decodes the little of the binary format checkImportKinds needs;
+func checkImports(body []byte) error {
+	s := reader{b: body}
+	n := s.u32()
+	for i := uint32(0); i < n && s.err == nil; i++ {
+		mod := s.name()
+		field := s.name()
+		kind := s.byte()
+		switch kind {
+		case 0: // function: type index
+			s.u32()
+		case 1: // table: reftype, limits
+			s.byte()
+			s.limits()
+		case 2: // memory: limits
+			s.limits()
+		case 3: // global: valtype, mutability
+			s.byte()
+			s.byte()
+		default:
+			s.err = fmt.Errorf("import %s.%s has unknown kind %d", mod, field, kind)
+		}
+		if s.err == nil && kind != 0 {
+			return fmt.Errorf("import %s.%s is a %s; an action may import functions only", mod, field, [...]string{"", "table", "memory", "global"}[kind])
+		}
+	}
+	if s.err != nil {
+		return fmt.Errorf("import section: %w", s.err)
+	}
+	return nil
+}
+
+// reader decodes the little of the binary format checkBinary needs;
 // the first error sticks.
 type reader struct {
 	b   []byte
