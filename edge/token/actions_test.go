@@ -411,3 +411,43 @@ func TestActionsWithOAuth2Client(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// fixedActions answers every request with the same commands.
+type fixedActions []Command
+
+func (f fixedActions) CredentialsExchange(context.Context, *ExchangeEvent) ([]Command, error) {
+	return f, nil
+}
+
+// BenchmarkTokenWithActionCommands is BenchmarkTokenClientCredentials/EdDSA
+// with an in-process Actions that binds nothing, then one that sets one
+// custom claim: the dispatcher's own cost of the hook (building the event,
+// validating and encoding the claim), without any sandbox.
+func BenchmarkTokenWithActionCommands(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		acts Actions
+	}{
+		{"unbound", noActions{new(atomic.Int64)}},
+		{"one-claim", fixedActions{{Type: CommandSetCustomClaim, Name: "https://example.com/tier", Value: "gold"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := newEnv(b, envOptions{alg: "EdDSA"})
+			e.withActions(tc.acts)
+			ctx := e.requestCtx(postForm())
+			e.serveOK(b, ctx)
+			b.ReportAllocs()
+			b.ResetTimer()
+			done := measureCPU(b)
+			for b.Loop() {
+				ctx.Response.Reset()
+				e.h.Serve(ctx)
+			}
+			done()
+			b.StopTimer()
+			if ctx.Response.StatusCode() != 200 {
+				b.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+		})
+	}
+}
