@@ -56,10 +56,32 @@ func goGuest(t testing.TB) []byte {
 	return goGuestWasm
 }
 
-func buildGoGuest(dir string) ([]byte, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		return nil, err
+var (
+	sdkGuestOnce sync.Once
+	sdkGuestWasm []byte
+	sdkGuestErr  error
+)
+
+// sdkGuest builds testdata/sdkguest, written with actions-runtime/sdk.
+func sdkGuest(t testing.TB) []byte {
+	t.Helper()
+	sdkGuestOnce.Do(func() { sdkGuestWasm, sdkGuestErr = buildGoGuest("testdata/sdkguest", "../sdk") })
+	if sdkGuestErr != nil {
+		t.Fatalf("building the SDK guest: %v", sdkGuestErr)
+	}
+	return sdkGuestWasm
+}
+
+// buildGoGuest builds the program in dir; the cache key covers the Go
+// sources of dir and of the extra dirs it depends on.
+func buildGoGuest(dir string, deps ...string) ([]byte, error) {
+	var files []string
+	for _, d := range append([]string{dir}, deps...) {
+		fs, err := filepath.Glob(filepath.Join(d, "*.go"))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, fs...)
 	}
 	sort.Strings(files)
 	h := sha256.New()
@@ -69,7 +91,7 @@ func buildGoGuest(dir string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+		fmt.Fprintf(h, "%s %d\n", f, len(b))
 		h.Write(b)
 	}
 	cacheDir, err := os.UserCacheDir()

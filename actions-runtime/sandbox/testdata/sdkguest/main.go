@@ -1,0 +1,18 @@
+// Command sdkguest is a test action written with actions-runtime/sdk.
+package main
+
+import "github.com/authok-edge/authok/actions-runtime/sdk"
+
+func init() {
+	sdk.Handle(sdk.CredentialsExchange, func(ev *sdk.Event, api *sdk.API) error {
+		sdk.Log("client " + ev.Client.ClientID)
+		if ev.Client.ClientID == "blocked" {
+			api.Access.Deny("this client gets no tokens")
+			return nil
+		}
+		api.AccessToken.SetCustomClaim("https://example.com/tier", ev.Secrets["TIER"])
+		return nil
+	})
+}
+
+func main() {}
