@@ -269,6 +269,11 @@ func TestRefusedCommands(t *testing.T) {
 		{"an empty scope-token", []Command{{Type: CommandRemoveScope, Name: ""}}, "scope-token", true},
 		{"an unknown command", []Command{{Type: "SetMetadata", Name: "x"}}, "unknown command", true},
 		{"an ID token claim is not this trigger's", []Command{{Type: "SetIDTokenClaim", Name: "x"}}, "unknown command", true},
+		{"a claim set again counts once", []Command{
+			{Type: CommandSetCustomClaim, Name: "big", Value: strings.Repeat("x", MaxCustomClaimsBytes*2/3)},
+			{Type: CommandSetCustomClaim, Name: "big", Value: strings.Repeat("y", MaxCustomClaimsBytes*2/3)},
+			{Type: CommandSetCustomClaim, Name: "big", Value: 1},
+		}, "", false},
 		{"a namespaced claim elsewhere", []Command{{Type: CommandSetCustomClaim, Name: "https://example.com/auth0.com/x", Value: 1}}, "", false},
 		{"a URL with a reserved word in its path", []Command{{Type: CommandSetCustomClaim, Name: "https://my.app/authok.cn", Value: 1}}, "", false},
 	}

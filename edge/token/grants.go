@@ -30,10 +30,11 @@ type decision struct {
 	scope    string // scope, space-separated; empty leaves the claim out
 	// claims are the custom claims (Actions' setCustomClaim, org_id, ...),
 	// validated by the dispatcher; nil on the hot path.
-	claims   map[string]any
-	alg      tokens.Alg // the API's signing_alg
-	lifetime int64      // seconds: exp - iat, and the response's expires_in
-	gty      string     // gty: the grant marker
+	claims      map[string]any
+	claimsBytes int        // names and encoded values of claims
+	alg         tokens.Alg // the API's signing_alg
+	lifetime    int64      // seconds: exp - iat, and the response's expires_in
+	gty         string     // gty: the grant marker
 }
 
 // apiToken is the algorithm and lifetime of the tokens of API rs: its
