@@ -57,3 +57,8 @@ func BenchmarkGoCompile(b *testing.B) {
 		_ = cache.Close(ctx)
 	}
 }
+
+// BenchmarkSDKWarm: the SDK guest on a pooled instance.
+func BenchmarkSDKWarm(b *testing.B) {
+	benchInvoke(b, load(b, newRuntime(b, Config{Timeout: 2e9}), "bench", sdkGuest(b)))
+}

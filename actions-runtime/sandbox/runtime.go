@@ -157,7 +157,7 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.versions, r.lru = map[string]*list.Element{}, list.New()
 	r.mu.Unlock()
 	for _, v := range vs {
-		v.Close()
+		v.close()
 	}
 	err := r.wr.Close(ctx)
 	if r.ownsCache {
@@ -224,7 +224,7 @@ func (r *Runtime) Load(ctx context.Context, key string, wasm []byte) (*Version, 
 	}
 	r.mu.Unlock()
 	for _, old := range evicted {
-		old.Close()
+		old.close()
 	}
 	return v, nil
 }
@@ -251,7 +251,7 @@ func (r *Runtime) Unload(key string) {
 	}
 	r.mu.Unlock()
 	if ok {
-		e.Value.(*Version).Close()
+		e.Value.(*Version).close()
 	}
 }
 

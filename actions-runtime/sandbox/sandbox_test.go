@@ -76,12 +76,18 @@ func TestHostileWATModules(t *testing.T) {
 		{"echo", `{"commands":[{"type":"SetCustomClaim","data":{"target":"accessToken","name":"aud","value":"x"}}]}`, ErrInvalidOutput, `"aud"`},
 		{"minimal", `"` + strings.Repeat("e", 65000) + `"`, ErrDenied, "returned 0"},
 	}
-	r := newRuntime(t, Config{MemoryLimitBytes: 8 << 20})
+	r := newRuntime(t, Config{MemoryLimitBytes: 8 << 20, Timeout: 5 * time.Second})
 	healthy := load(t, r, "healthy", wat(t, "minimal"))
 	for _, tt := range tests {
 		t.Run(tt.module, func(t *testing.T) {
 			v := load(t, r, "hostile/"+tt.module, wat(t, tt.module))
-			_, err := v.Invoke(ctx, Call{Trigger: abi.CredentialsExchange, Event: []byte(tt.event)})
+			// Only the endless loop runs into the deadline; the others get
+			// room for a slow machine under the race detector.
+			timeout := 5 * time.Second
+			if tt.want == ErrTimeout {
+				timeout = 100 * time.Millisecond
+			}
+			_, err := v.Invoke(ctx, Call{Trigger: abi.CredentialsExchange, Event: []byte(tt.event), Timeout: timeout})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Invoke error = %v, want %v", err, tt.want)
 			}

@@ -39,9 +39,11 @@ func (v *Version) Key() string { return v.key }
 // Hash is the SHA-256 of the module's bytes.
 func (v *Version) Hash() [32]byte { return v.hash }
 
-// Close drops the warm instances; invocations in flight finish, and the
-// compiled code is released after the last one.
-func (v *Version) Close() {
+// close drops the warm instances; invocations in flight finish, and the
+// compiled code is released after the last one. Only the Runtime closes a
+// version (Unload, eviction, a new Load under the key), so a loaded key
+// never maps to a closed version.
+func (v *Version) close() {
 	v.mu.Lock()
 	v.closed = true
 	idle := v.idle
@@ -70,7 +72,9 @@ type Call struct {
 }
 
 // Output is what an invocation produced. Logs are filled even when
-// Invoke fails.
+// Invoke fails. Result.Errors holds the errors the action reported itself
+// (an exception, a handler's error): Invoke succeeds then, and the caller
+// treats the action as failed.
 type Output struct {
 	Result        abi.Result
 	Logs          []Log
