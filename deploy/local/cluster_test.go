@@ -162,6 +162,12 @@ func startScript(t *testing.T, bin string, p ports, root string) *script {
 		"AUTHOK_LOCAL_EDGE_PORT="+strconv.Itoa(p.edge),
 		"AUTHOK_LOCAL_CONTROL_PORT="+strconv.Itoa(p.control),
 		"AUTHOK_LOCAL_RAFT_PORT="+strconv.Itoa(p.raft),
+		// Raft timeouts for a starved test machine (as storetest and the
+		// cmd/authok process tests use): the 200ms defaults hold spurious
+		// elections when -race and other packages' tests share two cores.
+		"AUTHOK_RAFT_HEARTBEAT_TIMEOUT=1s",
+		"AUTHOK_RAFT_ELECTION_TIMEOUT=1s",
+		"AUTHOK_RAFT_LEADER_LEASE_TIMEOUT=1s",
 	)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
