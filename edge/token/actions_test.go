@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/authok-edge/authok/edge/server"
+	"github.com/authok-edge/authok/shared/benchcpu"
 	"github.com/authok-edge/authok/shared/logship"
 )
 
@@ -443,7 +444,7 @@ func BenchmarkTokenWithActionCommands(b *testing.B) {
 			e.serveOK(b, ctx)
 			b.ReportAllocs()
 			b.ResetTimer()
-			done := measureCPU(b)
+			done := benchcpu.Measure(b)
 			for b.Loop() {
 				ctx.Response.Reset()
 				e.h.Serve(ctx)

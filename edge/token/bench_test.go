@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/authok-edge/authok/shared/benchcpu"
 	"github.com/authok-edge/authok/shared/tokens"
 )
 
@@ -89,7 +90,7 @@ func BenchmarkTokenClientCredentials(b *testing.B) {
 			e.serveOK(b, ctx)
 			b.ReportAllocs()
 			b.ResetTimer()
-			done := measureCPU(b)
+			done := benchcpu.Measure(b)
 			for b.Loop() {
 				ctx.Response.Reset()
 				e.h.Serve(ctx)
@@ -115,7 +116,7 @@ func BenchmarkRawSignature(b *testing.B) {
 			buf := make([]byte, 0, 2048)
 			b.ReportAllocs()
 			b.ResetTimer()
-			done := measureCPU(b)
+			done := benchcpu.Measure(b)
 			for b.Loop() {
 				if _, err := s.SignAccess(buf[:0], claims); err != nil {
 					b.Fatal(err)

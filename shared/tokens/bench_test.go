@@ -21,6 +21,8 @@ import (
 	"crypto/sha256"
 	"testing"
 	"time"
+
+	"github.com/authok-edge/authok/shared/benchcpu"
 )
 
 // BenchmarkSign mints a typical client_credentials access token: claim JSON,
@@ -32,7 +34,7 @@ func BenchmarkSign(b *testing.B) {
 			s := mustSigner(b, alg)
 			buf := make([]byte, 0, 2048)
 			b.ReportAllocs()
-			done := measureCPU(b)
+			done := benchcpu.Measure(b)
 			for b.Loop() {
 				var err error
 				if buf, err = s.SignAccess(buf[:0], c); err != nil {
@@ -52,7 +54,7 @@ func BenchmarkRawSignature(b *testing.B) {
 		b.Run(string(alg), func(b *testing.B) {
 			k := testKeys()[alg]
 			b.ReportAllocs()
-			done := measureCPU(b)
+			done := benchcpu.Measure(b)
 			for b.Loop() {
 				if err := rawSign(k, alg); err != nil {
 					b.Fatal(err)

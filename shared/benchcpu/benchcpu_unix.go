@@ -1,6 +1,6 @@
 //go:build unix
 
-package tokens
+package benchcpu
 
 import (
 	"syscall"
@@ -8,11 +8,9 @@ import (
 	"time"
 )
 
-// measureCPU returns a func that reports the process's CPU time (user and
-// system, all threads) per iteration since the call, as cpu-ns/op. On a
-// shared machine wall time per op also counts the time other processes
-// held the cores; CPU time does not, so two builds compare fairly.
-func measureCPU(b *testing.B) func() {
+// Measure returns a func that reports the process's CPU time (user and
+// system, all threads) per iteration since the call, as cpu-ns/op.
+func Measure(b *testing.B) func() {
 	start := processCPU(b)
 	return func() {
 		b.ReportMetric(float64((processCPU(b)-start).Nanoseconds())/float64(b.N), "cpu-ns/op")

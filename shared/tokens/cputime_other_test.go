@@ -1,8 +1,0 @@
-//go:build !unix
-
-package tokens
-
-import "testing"
-
-// measureCPU reports nothing where getrusage does not exist.
-func measureCPU(*testing.B) func() { return func() {} }
