@@ -11,16 +11,9 @@ import (
 	"testing"
 
 	"github.com/valyala/fasthttp"
-)
 
-// heapAlloc is the live heap after a full collection.
-func heapAlloc() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
+	"github.com/authok-edge/authok/shared/heaptest"
+)
 
 // Unauthenticated requests cannot make the edge keep memory: thousands of
 // distinct client_ids longer than any that can exist (in the body, the
@@ -50,7 +43,7 @@ func TestOversizedIDsAndHostsHoldNoMemory(t *testing.T) {
 	header := enc([]byte(`{"alg":"ES256","kid":"ec-1"}`))
 	pad := func(n int) string { return strings.Repeat("x", n) }
 
-	before := heapAlloc()
+	before := heaptest.Alloc()
 	for i := range rounds {
 		id := fmt.Sprintf("%d-", i)
 		var got rawResponse
@@ -79,7 +72,7 @@ func TestOversizedIDsAndHostsHoldNoMemory(t *testing.T) {
 	if err := e.logs.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	grew := heapAlloc() - before
+	grew := heaptest.Alloc() - before
 	runtime.KeepAlive(e)
 	t.Logf("%d oversized client_ids and %d oversized hosts grew the heap by %d KiB", rounds, rounds, grew>>10)
 	if grew > bound {

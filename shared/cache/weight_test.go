@@ -6,17 +6,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/authok-edge/authok/shared/heaptest"
 	"github.com/authok-edge/authok/shared/store"
 )
-
-// heapAlloc is the live heap after a full collection.
-func heapAlloc() int64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc)
-}
 
 // Every entry, a cached miss included, costs its size in bytes: thousands
 // of distinct long keys that do not exist (an attacker probing ids) hold
@@ -34,14 +26,14 @@ func TestMissesAreWeighedByTheirSize(t *testing.T) {
 	for i := range key {
 		key[i] = 'x'
 	}
-	before := heapAlloc()
+	before := heaptest.Alloc()
 	for i := range keys {
 		copy(key, strconv.Itoa(i)+"/")
 		if _, err := c.Get(key); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Get: %v; want not found", err)
 		}
 	}
-	grew := heapAlloc() - before
+	grew := heaptest.Alloc() - before
 	runtime.KeepAlive(c)
 	t.Logf("%d misses of %d-byte keys grew the heap by %d KiB (MaxCost %d KiB)", keys, keyLen, grew>>10, maxCost>>10)
 	if grew > 4*maxCost {
