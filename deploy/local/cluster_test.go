@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -146,14 +144,14 @@ func pickPorts(t *testing.T) ports {
 type script struct {
 	t       *testing.T
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *servetest.SyncBuffer
 	done    chan struct{}
 	stopped bool // stop saw the group empty: nothing to clean up
 }
 
 func startScript(t *testing.T, bin string, p ports, root string) *script {
 	t.Helper()
-	s := &script{t: t, out: &syncBuffer{}, done: make(chan struct{})}
+	s := &script{t: t, out: &servetest.SyncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command("./cluster.sh", root)
 	// The developer's own AUTHOK_* settings must not leak into the run.
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AUTHOK_") })
@@ -357,21 +355,4 @@ func logTails(t *testing.T, root string) {
 		}
 		t.Logf("--- end of %s:\n%s", l, b)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,5 +1,6 @@
 // Package servetest runs a server of either plane on a loopback listener for
-// the length of a test. Tests only: it takes a testing.TB.
+// the length of a test, and collects a child server process's output.
+// Tests only: it takes a testing.TB.
 package servetest
 
 import (
