@@ -284,16 +284,7 @@ func (r *Repo) pruneGrants(b *Batch, tenant string, rs model.ResourceServer, sco
 		if rs.UpdatedAt.After(g.UpdatedAt.Time) {
 			g.UpdatedAt = rs.UpdatedAt
 		}
-		if g, err = clientGrantKind.prepare(tenant, g); err != nil {
-			return err
-		}
-		enc, err := clientGrantKind.encode(r, tenant, g)
-		if err != nil {
-			return err
-		}
-		key := cgKey(tenant, g.ID)
-		b.atVersion(key, it.Version, errStale)
-		if err := b.put(key, enc); err != nil {
+		if _, err := addRewrite(b, clientGrantKind, tenant, g, it); err != nil {
 			return err
 		}
 	}

@@ -65,6 +65,27 @@ func addCreate[T any](b *Batch, k kind[T], tenant string, v T) (T, error) {
 	return v, nil
 }
 
+// addRewrite validates v, a record loaded at item it, and adds to b its
+// write in place of that version (a change since makes the commit stale).
+// Index keys are the caller's: only it knows which of them moved.
+func addRewrite[T any](b *Batch, k kind[T], tenant string, v T, it store.Item) (T, error) {
+	var zero T
+	v, err := k.prepare(tenant, v)
+	if err != nil {
+		return zero, err
+	}
+	enc, err := k.encode(b.r, tenant, v)
+	if err != nil {
+		return zero, err
+	}
+	key := k.key(tenant, k.id(v))
+	b.atVersion(key, it.Version, errStale)
+	if err := b.put(key, enc); err != nil {
+		return zero, err
+	}
+	return v, nil
+}
+
 // create commits one record.
 func create[T any](ctx context.Context, r *Repo, k kind[T], tenant string, v T, setVersion func(*T, uint64)) (T, error) {
 	var zero T

@@ -72,16 +72,7 @@ func (r *Repo) renameResourceServer(b *Batch, tenant, from, to string) error {
 		return err
 	}
 	rs.Identifier = to
-	if rs, err = resourceServerKind.prepare(tenant, rs); err != nil {
-		return err
-	}
-	enc, err := resourceServerKind.encode(r, tenant, rs)
-	if err != nil {
-		return err
-	}
-	key := rsKey(tenant, rs.ID)
-	b.atVersion(key, it.Version, errStale)
-	if err := b.put(key, enc); err != nil {
+	if rs, err = addRewrite(b, resourceServerKind, tenant, rs, it); err != nil {
 		return err
 	}
 	b.del(rsIdentKey(tenant, from))
@@ -104,16 +95,7 @@ func (r *Repo) renameGrantAudience(b *Batch, tenant, from, to string) error {
 			return err
 		}
 		g.Audience = to
-		if g, err = clientGrantKind.prepare(tenant, g); err != nil {
-			return err
-		}
-		enc, err := clientGrantKind.encode(r, tenant, g)
-		if err != nil {
-			return err
-		}
-		key := cgKey(tenant, g.ID)
-		b.atVersion(key, it.Version, errStale)
-		if err := b.put(key, enc); err != nil {
+		if g, err = addRewrite(b, clientGrantKind, tenant, g, it); err != nil {
 			return err
 		}
 		b.del(pair.Key)
