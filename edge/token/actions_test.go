@@ -17,7 +17,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/authok-edge/authok/edge/server"
-	"github.com/authok-edge/authok/shared/benchcpu"
 	"github.com/authok-edge/authok/shared/logship"
 )
 
@@ -441,19 +440,7 @@ func BenchmarkTokenWithActionCommands(b *testing.B) {
 			e := newEnv(b, envOptions{alg: "EdDSA"})
 			e.withActions(tc.acts)
 			ctx := e.requestCtx(postForm())
-			e.serveOK(b, ctx)
-			b.ReportAllocs()
-			b.ResetTimer()
-			done := benchcpu.Measure(b)
-			for b.Loop() {
-				ctx.Response.Reset()
-				e.h.Serve(ctx)
-			}
-			done()
-			b.StopTimer()
-			if ctx.Response.StatusCode() != 200 {
-				b.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
-			}
+			e.benchServe(b, ctx)
 		})
 	}
 }
