@@ -285,10 +285,11 @@ func TestVerifyRequestConcurrentReplays(t *testing.T) {
 	}
 }
 
-// A forwarded write captured on the wire and sent again, to the node it was
-// addressed to or to another address, is refused, and the key's version
-// does not move.
-func TestInternalHandlerRefusesReplayedApply(t *testing.T) {
+// openAuthNode opens a single-node cluster (bootstrapped, in-memory
+// transport) whose internal handler checks authSecret, closed when the
+// test ends.
+func openAuthNode(t *testing.T) *Node {
+	t.Helper()
 	_, trans := raft.NewInmemTransport("")
 	n, err := OpenNode(Config{
 		NodeID: "n1", DataDir: t.TempDir(), Bootstrap: true, Transport: trans,
@@ -298,6 +299,14 @@ func TestInternalHandlerRefusesReplayedApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// A forwarded write captured on the wire and sent again, to the node it was
+// addressed to or to another address, is refused, and the key's version
+// does not move.
+func TestInternalHandlerRefusesReplayedApply(t *testing.T) {
+	n := openAuthNode(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for !n.IsLeader() {
 		if time.Now().After(deadline) {

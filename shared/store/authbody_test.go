@@ -3,14 +3,11 @@ package store
 import (
 	"bytes"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/raft"
 )
 
 // countingBody is a request body of n bytes that records how many were read.
@@ -77,15 +74,7 @@ func TestVerifyRequestChecksHeaderBeforeBody(t *testing.T) {
 // The 401 of a request signed outside the window does not tell the caller
 // how far this node's clock is from its own.
 func TestInternalHandlerHidesClockOffset(t *testing.T) {
-	_, trans := raft.NewInmemTransport("")
-	n, err := OpenNode(Config{
-		NodeID: "n1", DataDir: t.TempDir(), Bootstrap: true, Transport: trans,
-		ClusterSecret: authSecret, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n := openAuthNode(t)
 	srv := httptest.NewServer(n.InternalHandler())
 	defer srv.Close()
 
