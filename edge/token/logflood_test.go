@@ -16,6 +16,7 @@ import (
 	"github.com/authok-edge/authok/shared/logship"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/store"
+	"github.com/authok-edge/authok/shared/store/storetest"
 )
 
 // floodClock is the clock of the handler and the shipper, moved by the test.
@@ -70,21 +71,7 @@ type storedLog struct {
 
 func readLog(t *testing.T, st store.Store, tenant string) storedLog {
 	t.Helper()
-	var out storedLog
-	var after []byte
-	for {
-		items, next, err := st.Scan(repo.LogPrefix(tenant), after, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range items {
-			out.bytes += int64(len(it.Key) + len(it.Value))
-		}
-		if next == nil {
-			break
-		}
-		after = next
-	}
+	out := storedLog{bytes: storetest.PrefixBytes(t, st, repo.LogPrefix(tenant))}
 	raw, err := logship.Events(st, tenant, 1<<20)
 	if err != nil {
 		t.Fatal(err)

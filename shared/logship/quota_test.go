@@ -31,21 +31,7 @@ func noisy(tenant string, n int, at time.Time) *Event {
 // numbers of the events kept, in order.
 func logBytes(t *testing.T, st store.Reader, tenant string) (int64, []string) {
 	t.Helper()
-	var n int64
-	var after []byte
-	for {
-		items, next, err := st.Scan(repo.LogPrefix(tenant), after, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range items {
-			n += int64(len(it.Key) + len(it.Value))
-		}
-		if next == nil {
-			break
-		}
-		after = next
-	}
+	n := storetest.PrefixBytes(t, st, repo.LogPrefix(tenant))
 	raw, err := Events(st, tenant, 1<<20)
 	if err != nil {
 		t.Fatal(err)

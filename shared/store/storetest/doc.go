@@ -8,6 +8,7 @@
 // detector (StarvedTimeouts) unless a test about failover asks for short
 // ones, and writes the way a careful client does (ApplyAsClient): a write
 // whose outcome is unknown is decided by re-reading, not reported as a
-// failure, in tests that are not about ambiguous outcomes. Waits are on
+// failure, in tests that are not about ambiguous outcomes; PrefixBytes
+// measures what a key prefix holds. Waits are on
 // conditions, bounded by a minute so that only a fault fails a test.
 package storetest
