@@ -194,28 +194,12 @@ func TestGoGuestInstanceStatePersistsWithinVersion(t *testing.T) {
 
 func TestGoGuestConcurrent(t *testing.T) {
 	r, v := goGuestVersion(t)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8*20)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 20 {
-				out, err := v.Invoke(ctx, goCall("claim"))
-				if err == nil && string(claims(t, out)["https://example.com/tier"]) != `"gold"` {
-					err = errors.New("wrong claim")
-				}
-				if err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	invokeConcurrently(t, v, 8, 20, goCall("claim"), func(out Output) error {
+		if string(claims(t, out)["https://example.com/tier"]) != `"gold"` {
+			return errors.New("wrong claim")
+		}
+		return nil
+	})
 	if s := r.Stats(); s.IdleInstances > 4 {
 		t.Errorf("%d idle instances, the bound is 4", s.IdleInstances)
 	}

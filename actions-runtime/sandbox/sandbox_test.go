@@ -249,30 +249,40 @@ func TestTimeoutIsCappedAndCancelIsNotATimeout(t *testing.T) {
 func TestConcurrentInvocationsOfOneVersion(t *testing.T) {
 	r := newRuntime(t, Config{MaxIdlePerVersion: 3})
 	v := load(t, r, "hot", wat(t, "minimal"))
+	invokeConcurrently(t, v, 16, 50, Call{Trigger: abi.CredentialsExchange, Event: []byte(`{}`)}, func(out Output) error {
+		if len(out.Result.Commands) != 1 {
+			return errors.New("wrong result")
+		}
+		return nil
+	})
+	if s := r.Stats(); s.IdleInstances > 3 || s.IdleInstances < 1 {
+		t.Errorf("idle instances = %d, want 1..3", s.IdleInstances)
+	}
+}
+
+// invokeConcurrently invokes call on v from workers goroutines, times each,
+// and reports every error and every output check rejects.
+func invokeConcurrently(t *testing.T, v *Version, workers, times int, call Call, check func(Output) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 16*50)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 50 {
-				out, err := v.Invoke(ctx, Call{Trigger: abi.CredentialsExchange, Event: []byte(`{}`)})
-				if err == nil && len(out.Result.Commands) != 1 {
-					err = errors.New("wrong result")
+	errs := make(chan error, workers*times)
+	for range workers {
+		wg.Go(func() {
+			for range times {
+				out, err := v.Invoke(ctx, call)
+				if err == nil {
+					err = check(out)
 				}
 				if err != nil {
 					errs <- err
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-	if s := r.Stats(); s.IdleInstances > 3 || s.IdleInstances < 1 {
-		t.Errorf("idle instances = %d, want 1..3", s.IdleInstances)
 	}
 }
 
