@@ -106,33 +106,42 @@ func TestQuotaDropsOldestFirst(t *testing.T) {
 	}
 }
 
+// shipConcurrently runs one shipper per store at once, each recording
+// events noisy events of acme (numbered from its index×1000) and shipping
+// every second one. A batch that lost the usage race more than
+// conflictRetries times, or whose outcome a busy cluster left unknown,
+// stays in the ring: it is shipped again, as the shipper's loop would, for
+// up to a minute.
+func shipConcurrently(t *testing.T, stores []Applier, quota int64, events int, at time.Time) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for n, st := range stores {
+		s, err := New(Config{Store: st, BatchSize: 2, QuotaBytes: quota})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for i := range events {
+				s.Record(noisy("acme", n*1000+i, at.Add(time.Duration(i)*time.Millisecond)))
+				if i%2 == 1 {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					for s.Flush(ctx) != nil && ctx.Err() == nil {
+					}
+					cancel()
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // Nodes shipping the same tenant's events at once keep the bound and the
 // count exact: a batch built on a usage another node changed is rebuilt.
 func TestQuotaConcurrentShippers(t *testing.T) {
 	const quota = 48 << 10
 	st := openStore(t)
 	at := time.Now().UTC().Add(-time.Hour)
-	var wg sync.WaitGroup
-	for node := range 3 {
-		s, err := New(Config{Store: st, BatchSize: 2, QuotaBytes: quota})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 60 {
-				s.Record(noisy("acme", node*1000+i, at.Add(time.Duration(i)*time.Millisecond)))
-				if i%2 == 1 {
-					for s.Flush(context.Background()) != nil {
-						// A batch that lost the race more than conflictRetries
-						// times stays in the ring; ship it again.
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	shipConcurrently(t, []Applier{st, st, st}, quota, 60, at)
 	n, _ := logBytes(t, st, "acme")
 	if n > quota {
 		t.Fatalf("acme's log takes %d bytes, over its quota %d", n, quota)
@@ -249,31 +258,11 @@ func TestQuotaCluster(t *testing.T) {
 	const quota = 48 << 10
 	c := storetest.NewCluster(t, 1, 2, storetest.ClusterOptions{})
 	at := time.Now().UTC().Add(-time.Hour)
-	var wg sync.WaitGroup
-	for n, m := range c.Edges() {
-		s, err := New(Config{Store: m.Node, BatchSize: 2, QuotaBytes: quota})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 40 {
-				s.Record(noisy("acme", n*1000+i, at.Add(time.Duration(i)*time.Millisecond)))
-				if i%2 == 1 {
-					// A batch that lost the usage race more than
-					// conflictRetries times, or whose outcome a busy
-					// cluster left unknown, stays in the ring: ship again,
-					// as the shipper's loop would.
-					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					for s.Flush(ctx) != nil && ctx.Err() == nil {
-					}
-					cancel()
-				}
-			}
-		}()
+	var stores []Applier
+	for _, m := range c.Edges() {
+		stores = append(stores, m.Node)
 	}
-	wg.Wait()
+	shipConcurrently(t, stores, quota, 40, at)
 	leader := c.Leader().Node
 	want, kept := logBytes(t, leader, "acme")
 	if len(kept) >= 80 {
