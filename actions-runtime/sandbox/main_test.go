@@ -38,38 +38,38 @@ func newRuntime(t testing.TB, cfg Config) *Runtime {
 	return r
 }
 
-var (
-	goGuestOnce sync.Once
-	goGuestWasm []byte
-	goGuestErr  error
-)
+// guestBuild is one Go guest, built at most once per test binary run.
+type guestBuild struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
+// get builds the guest in dir (with the extra source dirs deps) on first
+// use; name says which guest a build failure is of.
+func (g *guestBuild) get(t testing.TB, name, dir string, deps ...string) []byte {
+	t.Helper()
+	g.once.Do(func() { g.wasm, g.err = buildGoGuest(dir, deps...) })
+	if g.err != nil {
+		t.Fatalf("building the %s guest: %v", name, g.err)
+	}
+	return g.wasm
+}
+
+var goGuestBuild, sdkGuestBuild guestBuild
 
 // goGuest builds testdata/goguest for wasip1 once per test binary run,
 // caching the module under the user cache directory by the hash of its
 // sources and the Go version, so repeated runs do not rebuild it.
 func goGuest(t testing.TB) []byte {
 	t.Helper()
-	goGuestOnce.Do(func() { goGuestWasm, goGuestErr = buildGoGuest("testdata/goguest") })
-	if goGuestErr != nil {
-		t.Fatalf("building the Go guest: %v", goGuestErr)
-	}
-	return goGuestWasm
+	return goGuestBuild.get(t, "Go", "testdata/goguest")
 }
-
-var (
-	sdkGuestOnce sync.Once
-	sdkGuestWasm []byte
-	sdkGuestErr  error
-)
 
 // sdkGuest builds testdata/sdkguest, written with actions-runtime/sdk.
 func sdkGuest(t testing.TB) []byte {
 	t.Helper()
-	sdkGuestOnce.Do(func() { sdkGuestWasm, sdkGuestErr = buildGoGuest("testdata/sdkguest", "../sdk") })
-	if sdkGuestErr != nil {
-		t.Fatalf("building the SDK guest: %v", sdkGuestErr)
-	}
-	return sdkGuestWasm
+	return sdkGuestBuild.get(t, "SDK", "testdata/sdkguest", "../sdk")
 }
 
 // buildGoGuest builds the program in dir; the cache key covers the Go
