@@ -2,18 +2,14 @@ package sandbox
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"sync"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/authok-edge/authok/actions-runtime/sandbox/sandboxtest"
 )
 
 // sharedCache lets every runtime in the tests reuse compiled code, so the
@@ -72,75 +68,15 @@ func sdkGuest(t testing.TB) []byte {
 	return sdkGuestBuild.get(t, "SDK", "testdata/sdkguest", "../sdk")
 }
 
-// buildGoGuest builds the program in dir; the cache key covers the Go
-// sources of dir and of the extra dirs it depends on.
+// buildGoGuest builds the program in dir, cached by source hash
+// (sandboxtest.BuildGo).
 func buildGoGuest(dir string, deps ...string) ([]byte, error) {
-	var files []string
-	for _, d := range append([]string{dir}, deps...) {
-		fs, err := filepath.Glob(filepath.Join(d, "*.go"))
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, fs...)
-	}
-	sort.Strings(files)
-	h := sha256.New()
-	fmt.Fprintln(h, runtime.Version())
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(h, "%s %d\n", f, len(b))
-		h.Write(b)
-	}
-	cacheDir, err := os.UserCacheDir()
-	if err != nil {
-		cacheDir = os.TempDir()
-	}
-	cacheDir = filepath.Join(cacheDir, "authok-actions-testdata")
-	out := filepath.Join(cacheDir, filepath.Base(dir)+"-"+hex.EncodeToString(h.Sum(nil))[:24]+".wasm")
-	if b, err := os.ReadFile(out); err == nil {
-		return b, nil
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(cacheDir, "build-*.wasm")
-	if err != nil {
-		return nil, err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+dir)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build: %v\n%s", err, b)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(out)
+	return sandboxtest.BuildGo(dir, deps...)
 }
 
 // wat compiles testdata/wat/<name>.wat with wabt's wat2wasm. Without
 // wat2wasm the test is skipped, except under CI=true, where it fails.
 func wat(t testing.TB, name string) []byte {
 	t.Helper()
-	bin, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("wat2wasm (Debian package wabt) is needed under CI: %v", err)
-		}
-		t.Skip("wat2wasm not installed (apt-get install wabt)")
-	}
-	out := filepath.Join(t.TempDir(), name+".wasm")
-	if b, err := exec.Command(bin, filepath.Join("testdata", "wat", name+".wat"), "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm %s: %v\n%s", name, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return sandboxtest.WAT(t, filepath.Join("testdata", "wat", name+".wat"))
 }
