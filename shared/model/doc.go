@@ -1,6 +1,7 @@
 // Package model holds authok's domain types as the Authok API names them:
 // Tenant (API.md C.7), Client (C.2), ResourceServer (C.3), ClientGrant
-// (C.10) and SigningKey (C.14), plus the Management API scope catalogue
+// (C.10), SigningKey (C.14) and the Actions records (C.9: Action,
+// ActionVersion, TriggerBindings, ActionStatus, ActionExecution), plus the Management API scope catalogue
 // (A.2), the identifier formats (A.5) and the timestamp format (A.6).
 //
 // JSON tags are the canonical Authok keys. The Go SDK spellings of F.3

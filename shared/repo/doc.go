@@ -1,5 +1,5 @@
 // Package repo holds the typed repositories both planes share: tenants,
-// clients, resource servers and client grants over the replicated
+// clients, resource servers, client grants and actions over the replicated
 // store.Store. It owns the key schema, the record encoding, the secondary
 // indexes, referential integrity and the encryption of secrets at rest.
 //
@@ -21,6 +21,28 @@
 //	t/<T>/client-assertion/<client_id>/<jti>  → empty: a used client assertion, expiring
 //	t/<T>/key/<kid>                    signing key record (public fields, sealed PKCS #8)
 //	t/<T>/keyring                      the tenant's last signing key generation number
+//	t/<T>/action/<action_id>           action record: its draft (code or wasm module, triggers, runtime, sealed secrets), deployed_version_id
+//	t/<T>/action-name/<name>           → <action_id>: action by name (unique)
+//	t/<T>/action-version/<action_id>/<version_id>  immutable deployed version (number, code or module, triggers, secrets resealed for it)
+//	t/<T>/bindings/<trigger_id>        a trigger's ordered bindings [{id, action_id, display_name, ...}], one record replaced as a whole
+//	t/<T>/action-status/<version_id>/<node_id>  one node's build result of a version, written by that node's executor
+//	t/<T>/execution/<execution_id>     an execution record (a failed run), expiring after 10 days
+//
+// Actions: a binding names an action, and the action's deployed_version_id
+// says which version runs, so a deploy changes what runs everywhere without
+// touching bindings. A deploy writes the new version (Absent) and the
+// action (its version number and deployed_version_id) in one transaction
+// conditioned on the action's version, so versions are numbered 1, 2, ...
+// without gaps; versions are never rewritten. A bindings write is one
+// compare-and-swap of the trigger's record, conditioned on the version of
+// every action it binds (checked, deployed and supporting the trigger, by
+// the caller's BindingCheck against that version). Deleting a bound action
+// is refused (ErrInUse) unless forced, which rewrites the bindings in the
+// delete's transaction; a sweep removes bindings committed meanwhile.
+// <trigger_id> is the canonical id (credentials-exchange, not m2m).
+// Status and execution records are written by the node-side executor
+// (PutActionStatus, PutExecution); actionkeys.go exports the keys and
+// ParseActionKey for its watch of the apply feed.
 //
 // Log events are written by the log shipper (shared/logship), one key per
 // tenant and shipped batch, with an expiry (30 days by default); <id> is the
@@ -57,6 +79,8 @@
 //	client_secret:     "authok/client_secret\x00<T>\x00<client_id>"
 //	HS256 signing secret: "authok/rs_signing_secret\x00<T>\x00<id>"
 //	signing private key:  "authok/signing_key\x00<T>\x00<kid>\x00<alg>"
+//	action secret:        "authok/action_secret\x00<T>\x00<action_id>\x00<name>"
+//	action version secret: "authok/action_version_secret\x00<T>\x00<action_id>\x00<version_id>\x00<name>"
 //
 // so a sealed value copied into another record, tenant or field fails to
 // open. A record's version (the Raft index of its last write) is returned

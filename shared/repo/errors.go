@@ -16,6 +16,9 @@ var (
 	// ErrInvalid: the record breaks an invariant (an empty or malformed id,
 	// a change to an immutable field, deleting the system API).
 	ErrInvalid = errors.New("repo: invalid")
+	// ErrInUse: the record is referred to and cannot go (an action some
+	// trigger binds). The Management API maps it to 409.
+	ErrInUse = errors.New("repo: in use")
 )
 
 // errStale marks a failed AtVersion precondition: the update loop retries it.
