@@ -35,6 +35,10 @@ type Tenant struct {
 	UniversalLogin               *UniversalLogin         `json:"universal_login,omitempty"`
 	JWTConfiguration             *TenantJWTConfiguration `json:"jwt_configuration,omitempty"`
 	Config                       map[string]any          `json:"config,omitempty"`
+	// ActionsTimeoutMS is the deadline of one action invocation in
+	// milliseconds (an authok-edge extension; 0 = the cluster's default).
+	// The executor caps it by the cluster's maximum.
+	ActionsTimeoutMS int `json:"actions_timeout_ms,omitempty"`
 	// Flags holds every flag by name, including ones this server does not
 	// interpret; the Flag* constants name the known ones.
 	Flags map[string]bool `json:"flags,omitempty"`
