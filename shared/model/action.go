@@ -74,14 +74,9 @@ type Action struct {
 	DeployedVersionID string `json:"deployed_version_id,omitempty"`
 	// LatestVersionNumber is the number of the last version made (deploys
 	// number versions 1, 2, ... per action); the repositories set it.
-	LatestVersionNumber int `json:"latest_version_number,omitempty"`
-	// DraftChangedAt is when the draft last changed in a way a deploy
-	// would ship (code, module, runtime, triggers, secrets): the
-	// Management API compares it with the deployed version's created_at
-	// for all_changes_deployed.
-	DraftChangedAt Time `json:"draft_changed_at,omitzero"`
-	CreatedAt      Time `json:"created_at,omitzero"`
-	UpdatedAt      Time `json:"updated_at,omitzero"`
+	LatestVersionNumber int  `json:"latest_version_number,omitempty"`
+	CreatedAt           Time `json:"created_at,omitzero"`
+	UpdatedAt           Time `json:"updated_at,omitzero"`
 
 	// Version is the store version of the record (the ETag).
 	Version uint64 `json:"-"`
