@@ -294,7 +294,7 @@ var cases = []exampleCase{
 		},
 		logs: logs("login 42 of authok|u1")},
 	{name: "viewer, no organization, no geoip", module: "go/post-login", trigger: abi.PostLogin, base: loginEvent,
-		set: map[string]any{"authorization.roles": []string{"viewer"}, "organization": nil, "request.geoip": map[string]any{}},
+		set:      map[string]any{"authorization.roles": []string{"viewer"}, "organization": nil, "request.geoip": map[string]any{}},
 		commands: []abi.Command{claim(abi.IDToken, "https://example.com/roles", `["viewer"]`)},
 		logs:     logs("login 42 of authok|u1")},
 	{name: "blocked user", module: "go/post-login", trigger: abi.PostLogin, base: loginEvent,
