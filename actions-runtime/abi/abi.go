@@ -29,6 +29,13 @@ const (
 	// InitializeExport is the reactor's initialiser (WASI reactor model);
 	// optional, run once per instance before the first call.
 	InitializeExport = "_initialize"
+	// InitExport is init(ptr i32, len i32) -> i64, optional: when the host
+	// loads a version with an init payload (the JS engine's action source),
+	// it writes the payload through AllocExport and calls init once per new
+	// instance, after InitializeExport. The result is 0 for success, or
+	// (ptr << 32) | len of a UTF-8 message saying why the payload was
+	// refused.
+	InitExport = "authok_init"
 	// StartExport marks a WASI command module, which this ABI refuses: a
 	// command exits after main, so it cannot be called per event.
 	StartExport = "_start"
@@ -99,7 +106,11 @@ var RequiredExports = map[string]Signature{
 // OptionalExports may be present; when they are, their signature is fixed.
 var OptionalExports = map[string]Signature{
 	InitializeExport: {},
+	InitExport:       {Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i64}},
 }
+
+// MaxInitMessageBytes bounds the message an init refusal returns.
+const MaxInitMessageBytes = 4 << 10
 
 // HostFunctions are the functions of HostModule a module may import.
 var HostFunctions = map[string]Signature{

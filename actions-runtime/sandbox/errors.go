@@ -24,6 +24,10 @@ var (
 	// ErrInvalidModule: the module was refused before it ever ran (not
 	// WebAssembly, too large, a missing export, a forbidden import).
 	ErrInvalidModule = errors.New("invalid action module")
+	// ErrInit: the module's authok_init refused the version's init payload
+	// (for the JS engine: the action's source); the message it returned
+	// follows.
+	ErrInit = errors.New("action initialisation failed")
 	// ErrClosed: the version was closed or evicted; load it again.
 	ErrClosed = errors.New("action version is closed")
 )

@@ -13,12 +13,14 @@ import (
 // memory.grow return -1 to the guest, exactly as a limit would.
 type ceilingAllocator struct {
 	ceiling uint64
-	oom     *atomic.Bool
+	in      *instance // told of its memory, for the idle-memory bound
 }
 
 func (a ceilingAllocator) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
 	ceiling := min(a.ceiling, maxBytes)
-	return &ceilingMemory{buf: make([]byte, 0, min(capBytes, ceiling)), ceiling: ceiling, oom: a.oom}
+	m := &ceilingMemory{buf: make([]byte, 0, min(capBytes, ceiling)), ceiling: ceiling, oom: &a.in.oom}
+	a.in.mem = m
+	return m
 }
 
 type ceilingMemory struct {

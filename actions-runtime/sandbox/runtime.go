@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authok-edge/authok/actions-runtime/abi"
@@ -17,7 +18,8 @@ import (
 
 // Config sets the runtime's limits. Zero values take the defaults.
 type Config struct {
-	// MemoryLimitBytes is each instance's memory ceiling (default 64 MiB).
+	// MemoryLimitBytes is each instance's memory ceiling (default 64 MiB);
+	// a version may be loaded with its own (WithMemoryLimit).
 	MemoryLimitBytes uint64
 	// Timeout is an invocation's deadline when the caller asks for none
 	// (default 100 ms); MaxTimeout caps what a caller may ask (default 5 s).
@@ -32,6 +34,10 @@ type Config struct {
 	// MaxIdlePerVersion bounds the warm instances kept per version
 	// (default 4; negative keeps none, so every call instantiates).
 	MaxIdlePerVersion int
+	// MaxIdleBytes bounds the linear memory of all warm instances of the
+	// runtime together (default 1 GiB): past it, idle instances of the
+	// least recently used versions are closed. Negative: no bound.
+	MaxIdleBytes int64
 	// CacheDir, when set, keeps compiled code on disk across restarts.
 	CacheDir string
 	// Cache, when set, is used instead of one built from CacheDir, so
@@ -64,6 +70,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxIdlePerVersion == 0 {
 		c.MaxIdlePerVersion = 4
 	}
+	if c.MaxIdleBytes == 0 {
+		c.MaxIdleBytes = 1 << 30
+	}
 	return c
 }
 
@@ -82,6 +91,9 @@ type Runtime struct {
 
 	cmu      sync.Mutex
 	compiled map[[32]byte]*compiled
+
+	idleBytes atomic.Int64 // linear memory of every warm instance
+	live      atomic.Int64 // instances instantiated and not yet closed
 }
 
 // compiled is one module's compiled code, shared by every version with
@@ -174,34 +186,149 @@ func (r *Runtime) Validate(ctx context.Context, wasm []byte) error {
 	if err != nil {
 		return err
 	}
-	r.release(c)
+	defer r.release(c)
+	return errors.Join(checkCompiled(c.mod, nil), checkMemory(c.mod, r.cfg.MemoryLimitBytes))
+}
+
+// LoadOption sets something of one loaded version.
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	init     []byte
+	memLimit uint64
+	wasi     map[string]bool
+}
+
+// WithInit gives the version an init payload: every new instance gets it
+// through the module's authok_init export, once, after _initialize (the
+// JS engine receives the action's source this way). A module without
+// authok_init is refused; an init that fails fails the instantiation
+// with ErrInit and the module's message.
+func WithInit(payload []byte) LoadOption {
+	return func(o *loadOptions) { o.init = append([]byte{}, payload...) }
+}
+
+// WithMemoryLimit sets the version's memory ceiling per instance instead
+// of Config.MemoryLimitBytes (a JS engine needs more than a small module).
+func WithMemoryLimit(bytes uint64) LoadOption {
+	return func(o *loadOptions) {
+		if bytes > 0 {
+			o.memLimit = bytes
+		}
+	}
+}
+
+// WithWASIImports grants the version's module these WASI preview 1
+// functions beyond abi.WASIFunctions. It is for modules the project builds
+// itself (the JS engine links file and socket functions it never calls,
+// because goja's reflection keeps every method of os.File), never for a
+// tenant's upload, which Validate holds to the ABI. With no preopened
+// directory and no socket they fail as they would for any module.
+func WithWASIImports(names ...string) LoadOption {
+	return func(o *loadOptions) {
+		if o.wasi == nil {
+			o.wasi = map[string]bool{}
+		}
+		for _, n := range names {
+			o.wasi[n] = true
+		}
+	}
+}
+
+func (r *Runtime) options(opts []LoadOption) loadOptions {
+	o := loadOptions{memLimit: r.cfg.MemoryLimitBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// digest identifies a version's content: module and options.
+func (o loadOptions) digest(moduleHash [32]byte) [32]byte {
+	h := sha256.New()
+	h.Write(moduleHash[:])
+	fmt.Fprintf(h, "%d %t %d %v\n", o.memLimit, o.init != nil, len(o.init), sortedKeys(o.wasi))
+	h.Write(o.init)
+	var d [32]byte
+	h.Sum(d[:0])
+	return d
+}
+
+// compileFor compiles wasm and checks it against the options' ceiling and
+// init payload. The caller owns one reference.
+func (r *Runtime) compileFor(ctx context.Context, wasm []byte, o loadOptions) (*compiled, error) {
+	c, err := r.compile(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(checkCompiled(c.mod, o.wasi), checkMemory(c.mod, o.memLimit), checkInit(c.mod, o.init)); err != nil {
+		r.release(c)
+		return nil, err
+	}
+	return c, nil
+}
+
+// Probe instantiates the module once with the options (running
+// _initialize and authok_init) and closes the instance, keeping nothing
+// loaded: what a deploy runs to learn that a version would start. Its
+// error wraps the typed errors, ErrInit for a refused init payload.
+func (r *Runtime) Probe(ctx context.Context, wasm []byte, opts ...LoadOption) error {
+	o := r.options(opts)
+	c, err := r.compileFor(ctx, wasm, o)
+	if err != nil {
+		return err
+	}
+	defer r.release(c)
+	v := &Version{rt: r, key: "probe", c: c, init: o.init, memLimit: o.memLimit}
+	in, err := v.instantiate(ctx)
+	if err != nil {
+		return err
+	}
+	in.close()
 	return nil
+}
+
+// Hold compiles the module (or finds it compiled) and keeps its compiled
+// code until release is called, even while no version uses it: a node
+// compiles a shared module such as the JS engine once, at start-up, and
+// never on a request.
+func (r *Runtime) Hold(ctx context.Context, wasm []byte) (release func(), err error) {
+	c, err := r.compile(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { r.release(c) }) }, nil
 }
 
 // Load makes the module the version named key (for instance
 // tenant/action/version id) and returns it, compiling it unless the same
-// content is compiled already. Loading another module under a key closes
-// the previous version. Instances are pooled per key, never per content,
-// so two actions never share an instance even with identical modules.
-func (r *Runtime) Load(ctx context.Context, key string, wasm []byte) (*Version, error) {
+// content is compiled already. Loading another module (or the same one
+// with other options) under a key closes the previous version. Instances
+// are pooled per key, never per content, so two actions never share an
+// instance even with identical modules. Load does not instantiate: an
+// init payload runs with each new instance (Probe runs one up front).
+func (r *Runtime) Load(ctx context.Context, key string, wasm []byte, opts ...LoadOption) (*Version, error) {
 	hash := sha256.Sum256(wasm)
+	o := r.options(opts)
+	digest := o.digest(hash)
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if e, ok := r.versions[key]; ok && e.Value.(*Version).hash == hash {
+	if e, ok := r.versions[key]; ok && e.Value.(*Version).digest == digest {
 		r.lru.MoveToFront(e)
 		r.mu.Unlock()
 		return e.Value.(*Version), nil
 	}
 	r.mu.Unlock()
 
-	c, err := r.compile(ctx, wasm)
+	c, err := r.compileFor(ctx, wasm, o)
 	if err != nil {
 		return nil, err
 	}
-	v := &Version{rt: r, key: key, hash: hash, c: c}
+	v := &Version{rt: r, key: key, hash: hash, digest: digest, c: c, init: o.init, memLimit: o.memLimit}
 
 	r.mu.Lock()
 	if r.closed {
@@ -255,8 +382,9 @@ func (r *Runtime) Unload(key string) {
 	}
 }
 
-// compile validates and compiles wasm, sharing compiled code by content.
-// The caller owns one reference.
+// compile compiles wasm, sharing compiled code by content; the caller
+// checks it against the ABI (checkCompiled, whose grants are per load)
+// and owns one reference.
 func (r *Runtime) compile(ctx context.Context, wasm []byte) (*compiled, error) {
 	if len(wasm) > r.cfg.MaxModuleBytes {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalidModule, len(wasm), r.cfg.MaxModuleBytes)
@@ -276,10 +404,6 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte) (*compiled, error) {
 	cm, err := r.wr.CompileModule(ctx, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidModule, err)
-	}
-	if err := checkCompiled(cm, r.cfg.MemoryLimitBytes); err != nil {
-		_ = cm.Close(ctx)
-		return nil, err
 	}
 
 	r.cmu.Lock()
@@ -310,12 +434,18 @@ func (r *Runtime) release(c *compiled) {
 // Stats reports what the runtime holds, for metrics and tests.
 type Stats struct {
 	Versions, Compiled, IdleInstances int
+	// IdleBytes is the linear memory the warm instances hold.
+	IdleBytes int64
+	// LiveInstances counts instances not yet closed: warm ones and those
+	// serving a call. An instance stopped at its deadline is closed before
+	// Invoke returns, so it is not counted.
+	LiveInstances int64
 }
 
-// Stats counts loaded versions, compiled modules and warm instances.
+// Stats counts loaded versions, compiled modules and instances.
 func (r *Runtime) Stats() Stats {
 	r.mu.Lock()
-	var s Stats
+	s := Stats{IdleBytes: r.idleBytes.Load(), LiveInstances: r.live.Load()}
 	s.Versions = r.lru.Len()
 	for e := r.lru.Front(); e != nil; e = e.Next() {
 		v := e.Value.(*Version)
@@ -328,4 +458,30 @@ func (r *Runtime) Stats() Stats {
 	s.Compiled = len(r.compiled)
 	r.cmu.Unlock()
 	return s
+}
+
+// trimIdle closes warm instances, oldest of the least recently used
+// versions first, until their memory fits Config.MaxIdleBytes.
+func (r *Runtime) trimIdle() {
+	limit := r.cfg.MaxIdleBytes
+	if limit < 0 || r.idleBytes.Load() <= limit {
+		return
+	}
+	var drop []*instance
+	r.mu.Lock()
+	for e := r.lru.Back(); e != nil && r.idleBytes.Load() > limit; e = e.Prev() {
+		v := e.Value.(*Version)
+		v.mu.Lock()
+		for len(v.idle) > 0 && r.idleBytes.Load() > limit {
+			in := v.idle[0]
+			v.idle = v.idle[1:]
+			r.idleBytes.Add(-in.idleBytes)
+			drop = append(drop, in)
+		}
+		v.mu.Unlock()
+	}
+	r.mu.Unlock()
+	for _, in := range drop {
+		in.close()
+	}
 }

@@ -148,9 +148,11 @@ func (r *reader) limits() {
 
 // checkCompiled holds a compiled module to ABI v1: the required exports
 // with their signatures, a memory, no _start, imports only from the host
-// module and the WASI subset, an initial memory within the ceiling. The
-// error names every export or import at fault.
-func checkCompiled(cm wazero.CompiledModule, memoryCeiling uint64) error {
+// module and the WASI subset. The error names every export or import at
+// fault. The initial memory is checked per load (checkMemory), since a
+// version may have its own ceiling. extraWASI are WASI functions granted
+// beyond abi.WASIFunctions (WithWASIImports; nil for tenants' modules).
+func checkCompiled(cm wazero.CompiledModule, extraWASI map[string]bool) error {
 	var problems []string
 	exports := cm.ExportedFunctions()
 	for _, name := range sortedKeys(abi.RequiredExports) {
@@ -171,16 +173,14 @@ func checkCompiled(cm wazero.CompiledModule, memoryCeiling uint64) error {
 	if _, ok := exports[abi.StartExport]; ok {
 		problems = append(problems, `export "_start": a WASI command module exits after main; build a reactor (Go: -buildmode=c-shared)`)
 	}
-	if mem, ok := cm.ExportedMemories()[abi.MemoryExport]; !ok {
+	if _, ok := cm.ExportedMemories()[abi.MemoryExport]; !ok {
 		problems = append(problems, `missing export "memory"`)
-	} else if uint64(mem.Min())*65536 > memoryCeiling {
-		problems = append(problems, fmt.Sprintf("memory starts at %d pages, past the ceiling of %d bytes", mem.Min(), memoryCeiling))
 	}
 	for _, fn := range cm.ImportedFunctions() {
 		mod, name, _ := fn.Import()
 		switch mod {
 		case abi.WASIModule:
-			if !abi.WASIFunctions[name] {
+			if !abi.WASIFunctions[name] && !extraWASI[name] {
 				problems = append(problems, fmt.Sprintf("import %s.%s is not granted to actions", mod, name))
 			}
 		case abi.HostModule:
@@ -196,6 +196,26 @@ func checkCompiled(cm wazero.CompiledModule, memoryCeiling uint64) error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalidModule, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkMemory refuses a module whose initial memory exceeds the ceiling
+// its instances would get.
+func checkMemory(cm wazero.CompiledModule, ceiling uint64) error {
+	if mem, ok := cm.ExportedMemories()[abi.MemoryExport]; ok && uint64(mem.Min())*65536 > ceiling {
+		return fmt.Errorf("%w: memory starts at %d pages, past the ceiling of %d bytes", ErrInvalidModule, mem.Min(), ceiling)
+	}
+	return nil
+}
+
+// checkInit refuses an init payload for a module that cannot take one.
+func checkInit(cm wazero.CompiledModule, init []byte) error {
+	if init == nil {
+		return nil
+	}
+	if _, ok := cm.ExportedFunctions()[abi.InitExport]; !ok {
+		return fmt.Errorf("%w: an init payload was given but the module does not export %q", ErrInvalidModule, abi.InitExport)
 	}
 	return nil
 }

@@ -21,10 +21,13 @@ import (
 // pool of warm instances. It is safe for concurrent use; each instance
 // serves one invocation at a time.
 type Version struct {
-	rt   *Runtime
-	key  string
-	hash [32]byte
-	c    *compiled
+	rt       *Runtime
+	key      string
+	hash     [32]byte
+	digest   [32]byte // module and load options
+	c        *compiled
+	init     []byte // authok_init payload, nil for none
+	memLimit uint64
 
 	mu       sync.Mutex
 	idle     []*instance
@@ -48,6 +51,9 @@ func (v *Version) close() {
 	v.closed = true
 	idle := v.idle
 	v.idle = nil
+	for _, in := range idle {
+		v.rt.idleBytes.Add(-in.idleBytes)
+	}
 	release := v.inflight == 0 && !v.released
 	if release {
 		v.released = true
@@ -85,6 +91,10 @@ type Output struct {
 // its linear memory and globals persist (that is what pooling means);
 // after any failure it is closed, never reused.
 type instance struct {
+	rt        *Runtime
+	closeOnce sync.Once
+	mem       *ceilingMemory // set by the allocator at instantiation
+	idleBytes int64          // memory counted in Runtime.idleBytes while pooled
 	mod       api.Module
 	alloc     api.Function
 	onTrigger api.Function
@@ -94,7 +104,20 @@ type instance struct {
 	violation string       // set by a host function on an ABI violation
 }
 
-func (in *instance) close() { _ = in.mod.Close(context.Background()) }
+func (in *instance) close() {
+	in.closeOnce.Do(func() {
+		_ = in.mod.Close(context.Background())
+		in.rt.live.Add(-1)
+	})
+}
+
+// memBytes is what the instance's linear memory holds of the host's.
+func (in *instance) memBytes() int64 {
+	if in.mem == nil {
+		return int64(in.mod.Memory().Size())
+	}
+	return int64(cap(in.mem.buf))
+}
 
 // Invoke runs the module for one event and decodes its result for the
 // trigger. A failure wraps one of the typed errors (errors.go).
@@ -112,6 +135,7 @@ func (v *Version) Invoke(ctx context.Context, call Call) (Output, error) {
 	if n := len(v.idle); n > 0 {
 		in = v.idle[n-1]
 		v.idle = v.idle[:n-1]
+		v.rt.idleBytes.Add(-in.idleBytes)
 	}
 	v.mu.Unlock()
 
@@ -135,7 +159,9 @@ func (v *Version) put(in *instance, ok bool) {
 	v.inflight--
 	keep := in != nil && ok && !v.closed && len(v.idle) < v.rt.cfg.MaxIdlePerVersion
 	if keep {
+		in.idleBytes = in.memBytes()
 		v.idle = append(v.idle, in)
+		v.rt.idleBytes.Add(in.idleBytes)
 	}
 	release := v.closed && v.inflight == 0 && !v.released
 	if release {
@@ -148,11 +174,14 @@ func (v *Version) put(in *instance, ok bool) {
 	if release {
 		v.rt.release(v.c)
 	}
+	if keep {
+		v.rt.trimIdle()
+	}
 }
 
 func (v *Version) instantiate(ctx context.Context) (*instance, error) {
 	cfg := v.rt.cfg
-	in := &instance{}
+	in := &instance{rt: v.rt}
 	in.now.Store(time.Now().UnixNano())
 	mc := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module
@@ -169,7 +198,7 @@ func (v *Version) instantiate(ctx context.Context) (*instance, error) {
 		WithRandSource(rand.Reader)
 	ictx, cancel := context.WithTimeout(ctx, cfg.InitTimeout)
 	defer cancel()
-	ictx = experimental.WithMemoryAllocator(ictx, ceilingAllocator{ceiling: cfg.MemoryLimitBytes, oom: &in.oom})
+	ictx = experimental.WithMemoryAllocator(ictx, ceilingAllocator{ceiling: v.memLimit, in: in})
 	mod, err := v.rt.wr.InstantiateModule(ictx, v.c.mod, mc)
 	if err != nil {
 		if mod != nil {
@@ -177,10 +206,47 @@ func (v *Version) instantiate(ctx context.Context) (*instance, error) {
 		}
 		return nil, fmt.Errorf("instantiating: %w", classify(ictx, in, err))
 	}
+	v.rt.live.Add(1)
 	in.mod = mod
 	in.alloc = mod.ExportedFunction(abi.AllocExport)
 	in.onTrigger = mod.ExportedFunction(abi.OnTriggerExport)
+	if v.init != nil {
+		if err := in.runInit(ictx, v.init); err != nil {
+			in.close()
+			return nil, err
+		}
+	}
 	return in, nil
+}
+
+// runInit passes the version's init payload to authok_init.
+func (in *instance) runInit(ctx context.Context, payload []byte) error {
+	n := uint64(len(payload))
+	res, err := in.alloc.Call(ctx, n)
+	if err != nil {
+		return fmt.Errorf("authok_alloc for the init payload: %w", classify(ctx, in, err))
+	}
+	ptr := uint32(res[0])
+	if n > 0 && ptr == 0 {
+		return fmt.Errorf("%w: authok_alloc(%d) returned 0 for the init payload", ErrDenied, n)
+	}
+	if !in.mod.Memory().Write(ptr, payload) {
+		return fmt.Errorf("%w: authok_alloc(%d) returned %d, outside the module's memory", ErrDenied, n, ptr)
+	}
+	res, err = in.mod.ExportedFunction(abi.InitExport).Call(ctx, uint64(ptr), n)
+	if err != nil {
+		return fmt.Errorf("%s: %w", abi.InitExport, classify(ctx, in, err))
+	}
+	if res[0] == 0 {
+		return nil
+	}
+	mptr, mlen := uint32(res[0]>>32), uint32(res[0])
+	mlen = min(mlen, abi.MaxInitMessageBytes)
+	msg, ok := in.mod.Memory().Read(mptr, mlen)
+	if !ok {
+		return fmt.Errorf("%w: %s refused the payload with a message outside the module's memory", ErrDenied, abi.InitExport)
+	}
+	return fmt.Errorf("%w: %s", ErrInit, strings.ToValidUTF8(string(msg), "\uFFFD"))
 }
 
 type invocationKey struct{}
