@@ -18,15 +18,19 @@ boring_ok = cc=$$($(GO) env CC); goos=$$($(GO) env GOOS); goarch=$$($(GO) env GO
 	elif [ "$$goos" != linux ] || { [ "$$goarch" != amd64 ] && [ "$$goarch" != arm64 ]; }; then \
 		echo "BoringCrypto exists only for linux/amd64 and linux/arm64, not $$goos/$$goarch"; fi
 
-.PHONY: help build build-boring run test test-short test-boringcrypto bench bench-crypto lint check-deps fmt check clean
+.PHONY: help engine build build-boring run test test-short test-boringcrypto bench bench-crypto lint check-deps fmt check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build bin/authok: pure Go, static (CGO_ENABLED=0); why: docs/rationale.md
+engine: ## build the JavaScript engine of Actions (goja for wasip1) that bin/authok embeds
+	GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -trimpath -ldflags="-s -w" \
+		-o actions-runtime/jsengine/dist/engine.wasm ./actions-runtime/jsengine/guest
+
+build: engine ## build bin/authok: pure Go, static (CGO_ENABLED=0); why: docs/rationale.md
 	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/authok
 
-build-boring: ## build bin/authok on BoringCrypto (cgo), else the pure-Go build, saying why
+build-boring: engine ## build bin/authok on BoringCrypto (cgo), else the pure-Go build, saying why
 	@why=$$($(boring_ok)); \
 	if [ -z "$$why" ]; then \
 		echo "GOEXPERIMENT=boringcrypto $(GO) build -ldflags \"-X main.version=$(VERSION)\" -o $(BIN) ./cmd/authok"; \
@@ -37,10 +41,10 @@ build-boring: ## build bin/authok on BoringCrypto (cgo), else the pure-Go build,
 	fi
 	@"$$(dirname $(BIN))/$$(basename $(BIN))" version 2>/dev/null | grep '^crypto:' || true
 
-run: build ## run everything in one process (authok dev) on 127.0.0.1:8080, data in ./data
+run: engine build ## run everything in one process (authok dev) on 127.0.0.1:8080, data in ./data
 	./$(BIN) dev $(ARGS)
 
-test: check-deps ## run every test, under the race detector (what CI runs); ends with the slowest tests and each package's time
+test: check-deps engine ## run every test, under the race detector (what CI runs); ends with the slowest tests and each package's time
 	$(GO) vet ./...
 	@$(GO) build -o bin/testsummary ./internal/tools/testsummary
 	bin/testsummary -go $(GO) -- -race -count=1 -timeout 20m ./...

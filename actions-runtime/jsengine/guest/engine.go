@@ -319,6 +319,10 @@ func (e *engine) call(trigger int32, event []byte) []byte {
 
 // jsError converts a Go error from the VM.
 func (e *engine) jsError(err error) jsError {
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) { // uncatchable in goja; a RangeError in Node
+		return clip(jsError{Name: "RangeError", Message: "Maximum call stack size exceeded", Stack: err.Error()})
+	}
 	var ex *goja.Exception
 	if errors.As(err, &ex) {
 		return e.thrown(ex.Value())
