@@ -25,7 +25,8 @@
 // failed); a panic crashes the invocation. Log and Logf write the
 // invocation's logs (so do fmt.Print and os.Stdout). Built for any other
 // platform the package has no exports and Log writes to standard error,
-// so handlers can be unit-tested on the host.
+// so handlers can be unit-tested on the host with Run, which returns the
+result JSON the host would read.
 //
 // actions-runtime/examples/go has one program per trigger.
 package sdk

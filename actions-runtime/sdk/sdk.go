@@ -164,6 +164,12 @@ type result struct {
 	Errors   []moduleError `json:"errors,omitempty"`
 }
 
+// Run does what authok_on_trigger does, on any platform: it runs the
+// handler registered for t on the event JSON and returns the result JSON
+// the host would read. Use it to unit-test handlers with go test on the
+// host.
+func Run(t Trigger, event []byte) []byte { return dispatch(t, event) }
+
 // dispatch runs the handler for t on the event JSON and returns the
 // result JSON. It is the portable core of authok_on_trigger.
 func dispatch(t Trigger, event []byte) []byte {
