@@ -26,7 +26,7 @@
 // invocation's logs (so do fmt.Print and os.Stdout). Built for any other
 // platform the package has no exports and Log writes to standard error,
 // so handlers can be unit-tested on the host with Run, which returns the
-result JSON the host would read.
+// result JSON the host would read.
 //
 // actions-runtime/examples/go has one program per trigger.
 package sdk
