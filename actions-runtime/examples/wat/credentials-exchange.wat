@@ -1,7 +1,8 @@
-;; credentials-exchange.wat: an Action for the credentials-exchange trigger in hand-written WebAssembly
-;; text, implementing ABI v1 (docs/actions-abi.md) with no SDK: the host
-;; writes the event JSON where authok_alloc says, calls authok_on_trigger,
-;; and reads the result JSON it returns. It logs the client,
+;; credentials-exchange.wat: an Action for the credentials-exchange trigger in hand-written
+;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
+;; SDK: the host writes the event JSON where authok_alloc says, calls
+;; authok_on_trigger, and reads the result JSON it returns.
+;; It logs the client,
 ;; refuses clients whose metadata says blocked, and puts the secret TIER
 ;; (or "free") in the access token as https://example.com/tier.
 ;;
@@ -149,15 +150,15 @@
   (func $done (result i64)
     (call $const (i32.const 8192) (i32.sub (global.get $out) (i32.const 8192))))
 
-  ;; ---- constants ----
-  (data (i32.const 16) "client") ;; client
-  (data (i32.const 24) "client_id") ;; client_id
-  (data (i32.const 40) "metadata") ;; metadata
-  (data (i32.const 48) "blocked") ;; blocked
-  (data (i32.const 56) "true") ;; true
-  (data (i32.const 64) "secrets") ;; secrets
-  (data (i32.const 72) "TIER") ;; TIER
-  (data (i32.const 80) "free") ;; free
+  ;; ---- constants: (;name;) after a (pointer, length) pair says which ----
+  (data (i32.const 16) "client")
+  (data (i32.const 24) "client_id")
+  (data (i32.const 40) "metadata")
+  (data (i32.const 48) "blocked")
+  (data (i32.const 56) "true")
+  (data (i32.const 64) "secrets")
+  (data (i32.const 72) "TIER")
+  (data (i32.const 80) "free")
   (data (i32.const 88) "wat: client ") ;; logprefix
   (data (i32.const 104) "{\"commands\":[{\"type\":\"AccessDenied\",\"data\":\"this client may not get tokens\"}]}") ;; deny
   (data (i32.const 184) "{\"commands\":[{\"type\":\"SetCustomClaim\",\"data\":{\"target\":\"accessToken\",\"name\":\"https://example.com/tier\",\"value\":\"") ;; head
@@ -170,23 +171,23 @@
     (local.set $end (i32.add (local.get $ev) (local.get $n)))
     (global.set $out (i32.const 8192))
     (global.set $line (i32.const 4096))
-    (if (i32.ne (local.get $t) (i32.const 2)) (then (return (call $const (i32.const 304) (i32.const 87)))))
+    (if (i32.ne (local.get $t) (i32.const 2)) (then (return (call $const (i32.const 304) (i32.const 87) (;wrongtrigger;)))))
     (local.set $ev (call $ws (local.get $ev) (local.get $end)))
-    (local.set $o (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 6)))
-    (call $say (i32.const 88) (i32.const 12))
-    (call $saystr (call $str (call $member (local.get $o) (local.get $end) (i32.const 24) (i32.const 9)) (local.get $end)))
+    (local.set $o (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 6) (;client;)))
+    (call $say (i32.const 88) (i32.const 12) (;logprefix;))
+    (call $saystr (call $str (call $member (local.get $o) (local.get $end) (i32.const 24) (i32.const 9) (;client_id;)) (local.get $end)))
     (call $flush)
     (local.set $s (call $str
-      (call $member (call $member (local.get $o) (local.get $end) (i32.const 40) (i32.const 8)) (local.get $end) (i32.const 48) (i32.const 7))
+      (call $member (call $member (local.get $o) (local.get $end) (i32.const 40) (i32.const 8) (;metadata;)) (local.get $end) (i32.const 48) (i32.const 7) (;blocked;))
       (local.get $end)))
-    (if (call $streq (local.get $s) (i32.const 56) (i32.const 4)) (then (return (call $const (i32.const 104) (i32.const 78)))))
+    (if (call $streq (local.get $s) (i32.const 56) (i32.const 4) (;true;)) (then (return (call $const (i32.const 104) (i32.const 78) (;deny;)))))
     (local.set $s (call $str
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 64) (i32.const 7)) (local.get $end) (i32.const 72) (i32.const 4))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 64) (i32.const 7) (;secrets;)) (local.get $end) (i32.const 72) (i32.const 4) (;TIER;))
       (local.get $end)))
-    (call $emit (i32.const 184) (i32.const 112))
+    (call $emit (i32.const 184) (i32.const 112) (;head;))
     (if (i32.eqz (call $len (local.get $s)))
-      (then (call $emit (i32.const 80) (i32.const 4)))
+      (then (call $emit (i32.const 80) (i32.const 4) (;free;)))
       (else (call $emitstr (local.get $s))))
-    (call $emit (i32.const 296) (i32.const 5))
+    (call $emit (i32.const 296) (i32.const 5) (;tail;))
     (call $done))
 )

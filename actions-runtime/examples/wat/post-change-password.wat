@@ -1,7 +1,8 @@
-;; post-change-password.wat: an Action for the post-change-password trigger in hand-written WebAssembly
-;; text, implementing ABI v1 (docs/actions-abi.md) with no SDK: the host
-;; writes the event JSON where authok_alloc says, calls authok_on_trigger,
-;; and reads the result JSON it returns. The trigger accepts no
+;; post-change-password.wat: an Action for the post-change-password trigger in hand-written
+;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
+;; SDK: the host writes the event JSON where authok_alloc says, calls
+;; authok_on_trigger, and reads the result JSON it returns.
+;; The trigger accepts no
 ;; commands, so it logs whose password changed and from which address.
 ;;
 ;;   wat2wasm post-change-password.wat -o post-change-password.wasm
@@ -148,11 +149,11 @@
   (func $done (result i64)
     (call $const (i32.const 8192) (i32.sub (global.get $out) (i32.const 8192))))
 
-  ;; ---- constants ----
-  (data (i32.const 16) "user") ;; user
-  (data (i32.const 24) "user_id") ;; user_id
-  (data (i32.const 32) "request") ;; request
-  (data (i32.const 40) "ip") ;; ip
+  ;; ---- constants: (;name;) after a (pointer, length) pair says which ----
+  (data (i32.const 16) "user")
+  (data (i32.const 24) "user_id")
+  (data (i32.const 32) "request")
+  (data (i32.const 40) "ip")
   (data (i32.const 48) "wat: password changed for ") ;; logprefix
   (data (i32.const 80) " from ") ;; from
   (data (i32.const 88) "{\"errors\":[{\"name\":\"Error\",\"message\":\"this module handles post-change-password only\"}]}") ;; wrongtrigger
@@ -163,15 +164,15 @@
     (local.set $end (i32.add (local.get $ev) (local.get $n)))
     (global.set $out (i32.const 8192))
     (global.set $line (i32.const 4096))
-    (if (i32.ne (local.get $t) (i32.const 5)) (then (return (call $const (i32.const 88) (i32.const 87)))))
+    (if (i32.ne (local.get $t) (i32.const 5)) (then (return (call $const (i32.const 88) (i32.const 87) (;wrongtrigger;)))))
     (local.set $ev (call $ws (local.get $ev) (local.get $end)))
-    (call $say (i32.const 48) (i32.const 26))
+    (call $say (i32.const 48) (i32.const 26) (;logprefix;))
     (call $saystr (call $str
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4)) (local.get $end) (i32.const 24) (i32.const 7))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4) (;user;)) (local.get $end) (i32.const 24) (i32.const 7) (;user_id;))
       (local.get $end)))
-    (call $say (i32.const 80) (i32.const 6))
+    (call $say (i32.const 80) (i32.const 6) (;from;))
     (call $saystr (call $str
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 32) (i32.const 7)) (local.get $end) (i32.const 40) (i32.const 2))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 32) (i32.const 7) (;request;)) (local.get $end) (i32.const 40) (i32.const 2) (;ip;))
       (local.get $end)))
     (call $flush)
     (i64.const 0))

@@ -1,7 +1,8 @@
-;; post-login.wat: an Action for the post-login trigger in hand-written WebAssembly
-;; text, implementing ABI v1 (docs/actions-abi.md) with no SDK: the host
-;; writes the event JSON where authok_alloc says, calls authok_on_trigger,
-;; and reads the result JSON it returns. It refuses users whose app_metadata
+;; post-login.wat: an Action for the post-login trigger in hand-written
+;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
+;; SDK: the host writes the event JSON where authok_alloc says, calls
+;; authok_on_trigger, and reads the result JSON it returns.
+;; It refuses users whose app_metadata
 ;; says "blocked": true, puts the connection's name in the ID token as
 ;; https://example.com/connection, and marks the access token as issued
 ;; through this module (https://example.com/via: "wat").
@@ -150,13 +151,13 @@
   (func $done (result i64)
     (call $const (i32.const 8192) (i32.sub (global.get $out) (i32.const 8192))))
 
-  ;; ---- constants ----
-  (data (i32.const 16) "user") ;; user
-  (data (i32.const 24) "app_metadata") ;; app_metadata
-  (data (i32.const 40) "blocked") ;; blocked
-  (data (i32.const 48) "true") ;; true
-  (data (i32.const 56) "connection") ;; connection
-  (data (i32.const 72) "name") ;; name
+  ;; ---- constants: (;name;) after a (pointer, length) pair says which ----
+  (data (i32.const 16) "user")
+  (data (i32.const 24) "app_metadata")
+  (data (i32.const 40) "blocked")
+  (data (i32.const 48) "true")
+  (data (i32.const 56) "connection")
+  (data (i32.const 72) "name")
   (data (i32.const 80) "{\"commands\":[{\"type\":\"AccessDenied\",\"data\":\"this account is blocked\"}]}") ;; deny
   (data (i32.const 152) "{\"commands\":[") ;; head
   (data (i32.const 168) "{\"type\":\"SetCustomClaim\",\"data\":{\"target\":\"idToken\",\"name\":\"https://example.com/connection\",\"value\":\"") ;; idclaim
@@ -170,25 +171,25 @@
     (local.set $end (i32.add (local.get $ev) (local.get $n)))
     (global.set $out (i32.const 8192))
     (global.set $line (i32.const 4096))
-    (if (i32.ne (local.get $t) (i32.const 1)) (then (return (call $const (i32.const 392) (i32.const 77)))))
+    (if (i32.ne (local.get $t) (i32.const 1)) (then (return (call $const (i32.const 392) (i32.const 77) (;wrongtrigger;)))))
     (local.set $ev (call $ws (local.get $ev) (local.get $end)))
     (local.set $o (call $member
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4)) (local.get $end) (i32.const 24) (i32.const 12))
-      (local.get $end) (i32.const 40) (i32.const 7)))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4) (;user;)) (local.get $end) (i32.const 24) (i32.const 12) (;app_metadata;))
+      (local.get $end) (i32.const 40) (i32.const 7) (;blocked;)))
     ;; $o is where the value starts (or -1): blocked when it is true.
     (if (i32.lt_u (local.get $o) (local.get $end))
       (then
         (if (i32.ge_u (i32.sub (local.get $end) (local.get $o)) (i32.const 4))
-          (then (if (call $eq (local.get $o) (i32.const 48) (i32.const 4)) (then (return (call $const (i32.const 80) (i32.const 71)))))))))
+          (then (if (call $eq (local.get $o) (i32.const 48) (i32.const 4) (;true;)) (then (return (call $const (i32.const 80) (i32.const 71) (;deny;)))))))))
     (local.set $s (call $str
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 56) (i32.const 10)) (local.get $end) (i32.const 72) (i32.const 4))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 56) (i32.const 10) (;connection;)) (local.get $end) (i32.const 72) (i32.const 4) (;name;))
       (local.get $end)))
-    (call $emit (i32.const 152) (i32.const 13))
+    (call $emit (i32.const 152) (i32.const 13) (;head;))
     (if (i32.eqz (i64.eqz (local.get $s)))
       (then
-        (call $emit (i32.const 168) (i32.const 101))
+        (call $emit (i32.const 168) (i32.const 101) (;idclaim;))
         (call $emitstr (local.get $s))
-        (call $emit (i32.const 272) (i32.const 4))))
-    (call $emit (i32.const 280) (i32.const 106))
+        (call $emit (i32.const 272) (i32.const 4) (;idclaimtail;))))
+    (call $emit (i32.const 280) (i32.const 106) (;atclaim;))
     (call $done))
 )

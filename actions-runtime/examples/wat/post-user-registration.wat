@@ -1,7 +1,8 @@
-;; post-user-registration.wat: an Action for the post-user-registration trigger in hand-written WebAssembly
-;; text, implementing ABI v1 (docs/actions-abi.md) with no SDK: the host
-;; writes the event JSON where authok_alloc says, calls authok_on_trigger,
-;; and reads the result JSON it returns. The trigger accepts no
+;; post-user-registration.wat: an Action for the post-user-registration trigger in hand-written
+;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
+;; SDK: the host writes the event JSON where authok_alloc says, calls
+;; authok_on_trigger, and reads the result JSON it returns.
+;; The trigger accepts no
 ;; commands, so it logs the new user's id and returns 0 ("no commands").
 ;;
 ;;   wat2wasm post-user-registration.wat -o post-user-registration.wasm
@@ -148,9 +149,9 @@
   (func $done (result i64)
     (call $const (i32.const 8192) (i32.sub (global.get $out) (i32.const 8192))))
 
-  ;; ---- constants ----
-  (data (i32.const 16) "user") ;; user
-  (data (i32.const 24) "user_id") ;; user_id
+  ;; ---- constants: (;name;) after a (pointer, length) pair says which ----
+  (data (i32.const 16) "user")
+  (data (i32.const 24) "user_id")
   (data (i32.const 32) "wat: new user ") ;; logprefix
   (data (i32.const 48) "{\"errors\":[{\"name\":\"Error\",\"message\":\"this module handles post-user-registration only\"}]}") ;; wrongtrigger
 
@@ -160,11 +161,11 @@
     (local.set $end (i32.add (local.get $ev) (local.get $n)))
     (global.set $out (i32.const 8192))
     (global.set $line (i32.const 4096))
-    (if (i32.ne (local.get $t) (i32.const 4)) (then (return (call $const (i32.const 48) (i32.const 89)))))
+    (if (i32.ne (local.get $t) (i32.const 4)) (then (return (call $const (i32.const 48) (i32.const 89) (;wrongtrigger;)))))
     (local.set $ev (call $ws (local.get $ev) (local.get $end)))
-    (call $say (i32.const 32) (i32.const 14))
+    (call $say (i32.const 32) (i32.const 14) (;logprefix;))
     (call $saystr (call $str
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4)) (local.get $end) (i32.const 24) (i32.const 7))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4) (;user;)) (local.get $end) (i32.const 24) (i32.const 7) (;user_id;))
       (local.get $end)))
     (call $flush)
     (i64.const 0))

@@ -1,7 +1,8 @@
-;; pre-user-registration.wat: an Action for the pre-user-registration trigger in hand-written WebAssembly
-;; text, implementing ABI v1 (docs/actions-abi.md) with no SDK: the host
-;; writes the event JSON where authok_alloc says, calls authok_on_trigger,
-;; and reads the result JSON it returns. It refuses e-mail
+;; pre-user-registration.wat: an Action for the pre-user-registration trigger in hand-written
+;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
+;; SDK: the host writes the event JSON where authok_alloc says, calls
+;; authok_on_trigger, and reads the result JSON it returns.
+;; It refuses e-mail
 ;; addresses at the domain in the secret BLOCKED_DOMAIN and starts every
 ;; other user on the free plan (app_metadata.plan).
 ;;
@@ -149,11 +150,11 @@
   (func $done (result i64)
     (call $const (i32.const 8192) (i32.sub (global.get $out) (i32.const 8192))))
 
-  ;; ---- constants ----
-  (data (i32.const 16) "user") ;; user
-  (data (i32.const 24) "email") ;; email
-  (data (i32.const 32) "secrets") ;; secrets
-  (data (i32.const 40) "BLOCKED_DOMAIN") ;; BLOCKED_DOMAIN
+  ;; ---- constants: (;name;) after a (pointer, length) pair says which ----
+  (data (i32.const 16) "user")
+  (data (i32.const 24) "email")
+  (data (i32.const 32) "secrets")
+  (data (i32.const 40) "BLOCKED_DOMAIN")
   (data (i32.const 56) "{\"commands\":[{\"type\":\"AccessDenied\",\"data\":\"sign-ups from this domain are closed\"}]}") ;; deny
   (data (i32.const 144) "{\"commands\":[{\"type\":\"SetMetadata\",\"data\":{\"target\":\"application\",\"key\":\"plan\",\"value\":\"free\"}}]}") ;; plan
   (data (i32.const 248) "{\"errors\":[{\"name\":\"Error\",\"message\":\"this module handles pre-user-registration only\"}]}") ;; wrongtrigger
@@ -164,13 +165,13 @@
     (local.set $end (i32.add (local.get $ev) (local.get $n)))
     (global.set $out (i32.const 8192))
     (global.set $line (i32.const 4096))
-    (if (i32.ne (local.get $t) (i32.const 3)) (then (return (call $const (i32.const 248) (i32.const 88)))))
+    (if (i32.ne (local.get $t) (i32.const 3)) (then (return (call $const (i32.const 248) (i32.const 88) (;wrongtrigger;)))))
     (local.set $ev (call $ws (local.get $ev) (local.get $end)))
     (local.set $s (call $str
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4)) (local.get $end) (i32.const 24) (i32.const 5))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 4) (;user;)) (local.get $end) (i32.const 24) (i32.const 5) (;email;))
       (local.get $end)))
     (local.set $d (call $str
-      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 32) (i32.const 7)) (local.get $end) (i32.const 40) (i32.const 14))
+      (call $member (call $member (local.get $ev) (local.get $end) (i32.const 32) (i32.const 7) (;secrets;)) (local.get $end) (i32.const 40) (i32.const 14) (;BLOCKED_DOMAIN;))
       (local.get $end)))
     ;; Blocked when the address ends with "@" and the domain; $o is where
     ;; the domain would start.
@@ -181,6 +182,6 @@
         (if (i32.eq (i32.load8_u (i32.sub (local.get $o) (i32.const 1))) (i32.const 64))
           (then
             (if (call $eq (local.get $o) (call $ptr (local.get $d)) (call $len (local.get $d)))
-              (then (return (call $const (i32.const 56) (i32.const 84)))))))))
-    (call $const (i32.const 144) (i32.const 97)))
+              (then (return (call $const (i32.const 56) (i32.const 84) (;deny;)))))))))
+    (call $const (i32.const 144) (i32.const 97) (;plan;)))
 )

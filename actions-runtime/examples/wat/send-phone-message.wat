@@ -1,7 +1,8 @@
-;; send-phone-message.wat: an Action for the send-phone-message trigger in hand-written WebAssembly
-;; text, implementing ABI v1 (docs/actions-abi.md) with no SDK: the host
-;; writes the event JSON where authok_alloc says, calls authok_on_trigger,
-;; and reads the result JSON it returns. Actions have no network, so it
+;; send-phone-message.wat: an Action for the send-phone-message trigger in hand-written
+;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
+;; SDK: the host writes the event JSON where authok_alloc says, calls
+;; authok_on_trigger, and reads the result JSON it returns.
+;; Actions have no network, so it
 ;; cannot reach an SMS provider: it refuses anything but sms as the
 ;; action's error and logs what the message is for (never the code).
 ;;
@@ -149,11 +150,11 @@
   (func $done (result i64)
     (call $const (i32.const 8192) (i32.sub (global.get $out) (i32.const 8192))))
 
-  ;; ---- constants ----
-  (data (i32.const 16) "message_options") ;; message_options
-  (data (i32.const 32) "message_type") ;; message_type
-  (data (i32.const 48) "sms") ;; sms
-  (data (i32.const 56) "action") ;; action
+  ;; ---- constants: (;name;) after a (pointer, length) pair says which ----
+  (data (i32.const 16) "message_options")
+  (data (i32.const 32) "message_type")
+  (data (i32.const 48) "sms")
+  (data (i32.const 56) "action")
   (data (i32.const 64) "{\"errors\":[{\"name\":\"Error\",\"message\":\"only sms messages are supported\"}]}") ;; notsms
   (data (i32.const 144) "wat: sms for ") ;; logprefix
   (data (i32.const 160) "{\"errors\":[{\"name\":\"Error\",\"message\":\"this module handles send-phone-message only\"}]}") ;; wrongtrigger
@@ -164,13 +165,13 @@
     (local.set $end (i32.add (local.get $ev) (local.get $n)))
     (global.set $out (i32.const 8192))
     (global.set $line (i32.const 4096))
-    (if (i32.ne (local.get $t) (i32.const 6)) (then (return (call $const (i32.const 160) (i32.const 85)))))
+    (if (i32.ne (local.get $t) (i32.const 6)) (then (return (call $const (i32.const 160) (i32.const 85) (;wrongtrigger;)))))
     (local.set $ev (call $ws (local.get $ev) (local.get $end)))
-    (local.set $o (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 15)))
-    (if (i32.eqz (call $streq (call $str (call $member (local.get $o) (local.get $end) (i32.const 32) (i32.const 12)) (local.get $end)) (i32.const 48) (i32.const 3)))
-      (then (return (call $const (i32.const 64) (i32.const 73)))))
-    (call $say (i32.const 144) (i32.const 13))
-    (call $saystr (call $str (call $member (local.get $o) (local.get $end) (i32.const 56) (i32.const 6)) (local.get $end)))
+    (local.set $o (call $member (local.get $ev) (local.get $end) (i32.const 16) (i32.const 15) (;message_options;)))
+    (if (i32.eqz (call $streq (call $str (call $member (local.get $o) (local.get $end) (i32.const 32) (i32.const 12) (;message_type;)) (local.get $end)) (i32.const 48) (i32.const 3) (;sms;)))
+      (then (return (call $const (i32.const 64) (i32.const 73) (;notsms;)))))
+    (call $say (i32.const 144) (i32.const 13) (;logprefix;))
+    (call $saystr (call $str (call $member (local.get $o) (local.get $end) (i32.const 56) (i32.const 6) (;action;)) (local.get $end)))
     (call $flush)
     (i64.const 0))
 )
