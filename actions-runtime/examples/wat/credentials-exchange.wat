@@ -1,10 +1,10 @@
-;; credentials-exchange.wat: an Action for the credentials-exchange trigger in hand-written
-;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
-;; SDK: the host writes the event JSON where authok_alloc says, calls
-;; authok_on_trigger, and reads the result JSON it returns.
-;; It logs the client,
-;; refuses clients whose metadata says blocked, and puts the secret TIER
-;; (or "free") in the access token as https://example.com/tier.
+;; credentials-exchange.wat: an Action for the credentials-exchange trigger
+;; in hand-written WebAssembly text, implementing ABI v1 (docs/actions-
+;; abi.md) with no SDK: the host writes the event JSON where authok_alloc
+;; says, calls authok_on_trigger, and reads the result JSON it returns. It
+;; logs the client, refuses clients whose metadata says blocked, and puts
+;; the secret TIER (or "free") in the access token as
+;; https://example.com/tier.
 ;;
 ;;   wat2wasm credentials-exchange.wat -o credentials-exchange.wasm
 

@@ -1,9 +1,9 @@
-;; post-change-password.wat: an Action for the post-change-password trigger in hand-written
-;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
-;; SDK: the host writes the event JSON where authok_alloc says, calls
-;; authok_on_trigger, and reads the result JSON it returns.
-;; The trigger accepts no
-;; commands, so it logs whose password changed and from which address.
+;; post-change-password.wat: an Action for the post-change-password trigger
+;; in hand-written WebAssembly text, implementing ABI v1 (docs/actions-
+;; abi.md) with no SDK: the host writes the event JSON where authok_alloc
+;; says, calls authok_on_trigger, and reads the result JSON it returns. The
+;; trigger accepts no commands, so it logs whose password changed and from
+;; which address.
 ;;
 ;;   wat2wasm post-change-password.wat -o post-change-password.wasm
 

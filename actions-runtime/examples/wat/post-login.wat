@@ -1,11 +1,11 @@
 ;; post-login.wat: an Action for the post-login trigger in hand-written
-;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
-;; SDK: the host writes the event JSON where authok_alloc says, calls
-;; authok_on_trigger, and reads the result JSON it returns.
-;; It refuses users whose app_metadata
-;; says "blocked": true, puts the connection's name in the ID token as
-;; https://example.com/connection, and marks the access token as issued
-;; through this module (https://example.com/via: "wat").
+;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no SDK:
+;; the host writes the event JSON where authok_alloc says, calls
+;; authok_on_trigger, and reads the result JSON it returns. It refuses
+;; users whose app_metadata says "blocked": true, puts the connection's
+;; name in the ID token as https://example.com/connection, and marks the
+;; access token as issued through this module (https://example.com/via:
+;; "wat").
 ;;
 ;;   wat2wasm post-login.wat -o post-login.wasm
 

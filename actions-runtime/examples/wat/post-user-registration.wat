@@ -1,9 +1,9 @@
-;; post-user-registration.wat: an Action for the post-user-registration trigger in hand-written
-;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
-;; SDK: the host writes the event JSON where authok_alloc says, calls
-;; authok_on_trigger, and reads the result JSON it returns.
-;; The trigger accepts no
-;; commands, so it logs the new user's id and returns 0 ("no commands").
+;; post-user-registration.wat: an Action for the post-user-registration
+;; trigger in hand-written WebAssembly text, implementing ABI v1
+;; (docs/actions-abi.md) with no SDK: the host writes the event JSON where
+;; authok_alloc says, calls authok_on_trigger, and reads the result JSON it
+;; returns. The trigger accepts no commands, so it logs the new user's id
+;; and returns 0 ("no commands").
 ;;
 ;;   wat2wasm post-user-registration.wat -o post-user-registration.wasm
 

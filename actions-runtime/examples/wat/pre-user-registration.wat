@@ -1,10 +1,10 @@
-;; pre-user-registration.wat: an Action for the pre-user-registration trigger in hand-written
-;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
-;; SDK: the host writes the event JSON where authok_alloc says, calls
-;; authok_on_trigger, and reads the result JSON it returns.
-;; It refuses e-mail
-;; addresses at the domain in the secret BLOCKED_DOMAIN and starts every
-;; other user on the free plan (app_metadata.plan).
+;; pre-user-registration.wat: an Action for the pre-user-registration
+;; trigger in hand-written WebAssembly text, implementing ABI v1
+;; (docs/actions-abi.md) with no SDK: the host writes the event JSON where
+;; authok_alloc says, calls authok_on_trigger, and reads the result JSON it
+;; returns. It refuses e-mail addresses at the domain in the secret
+;; BLOCKED_DOMAIN and starts every other user on the free plan
+;; (app_metadata.plan).
 ;;
 ;;   wat2wasm pre-user-registration.wat -o pre-user-registration.wasm
 

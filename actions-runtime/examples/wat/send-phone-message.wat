@@ -1,10 +1,10 @@
-;; send-phone-message.wat: an Action for the send-phone-message trigger in hand-written
-;; WebAssembly text, implementing ABI v1 (docs/actions-abi.md) with no
-;; SDK: the host writes the event JSON where authok_alloc says, calls
-;; authok_on_trigger, and reads the result JSON it returns.
-;; Actions have no network, so it
-;; cannot reach an SMS provider: it refuses anything but sms as the
-;; action's error and logs what the message is for (never the code).
+;; send-phone-message.wat: an Action for the send-phone-message trigger in
+;; hand-written WebAssembly text, implementing ABI v1 (docs/actions-abi.md)
+;; with no SDK: the host writes the event JSON where authok_alloc says,
+;; calls authok_on_trigger, and reads the result JSON it returns. Actions
+;; have no network, so it cannot reach an SMS provider: it refuses anything
+;; but sms as the action's error and logs what the message is for (never
+;; the code).
 ;;
 ;;   wat2wasm send-phone-message.wat -o send-phone-message.wasm
 
