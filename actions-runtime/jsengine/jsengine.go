@@ -21,8 +21,9 @@ var dist embed.FS
 var ErrNoEngine = errors.New("this binary was built without the JavaScript engine: make engine")
 
 // MemoryLimit is the memory ceiling of each JS instance. The engine (Go's
-// runtime, goja and an action's VM) settles around 30 MiB after a call;
-// 128 MiB leaves an action room for its own data (see bench/README.md).
+// runtime, goja and an action's VM) holds about 40 MiB of linear memory
+// once warm (bench/README.md); 128 MiB leaves an action room for its own
+// data.
 const MemoryLimit = 128 << 20
 
 // Module returns the embedded engine module, or ErrNoEngine.
@@ -55,12 +56,14 @@ func New(wasm []byte) *Engine { return &Engine{wasm: wasm} }
 func (e *Engine) Wasm() []byte { return e.wasm }
 
 // InitPayload is what the engine's authok_init receives: the action's
-// source and the triggers it must have an entry point for.
+// source, the triggers it must have an entry point for, and the memory
+// ceiling (the engine's GC keeps its heap under three quarters of it).
 func InitPayload(source string, triggers []abi.Trigger) []byte {
 	p := struct {
-		Source   string  `json:"source"`
-		Triggers []int32 `json:"triggers"`
-	}{Source: source, Triggers: []int32{}}
+		Source      string  `json:"source"`
+		Triggers    []int32 `json:"triggers"`
+		MemoryLimit int64   `json:"memory_limit"`
+	}{Source: source, Triggers: []int32{}, MemoryLimit: MemoryLimit}
 	for _, t := range triggers {
 		p.Triggers = append(p.Triggers, int32(t))
 	}

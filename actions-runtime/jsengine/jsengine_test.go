@@ -342,3 +342,37 @@ func TestEmbeddedEngine(t *testing.T) {
 		t.Errorf("the embedded engine is not WebAssembly")
 	}
 }
+
+// TestEventIsWhatJSONParseMakes: the engine builds the event itself (for
+// speed); it must equal JSON.parse's, escapes, numbers and a __proto__ key
+// included, and an invalid event is JSON.parse's SyntaxError.
+func TestEventIsWhatJSONParseMakes(t *testing.T) {
+	rt := newRuntime(t, sandbox.Config{})
+	v := loadJS(t, rt, "t/event/v1", `exports.onExecuteCredentialsExchange = async (event, api) => {
+  api.accessToken.setCustomClaim("https://x/same", JSON.stringify(event.inner) === JSON.stringify(JSON.parse(event.raw)));
+  api.accessToken.setCustomClaim("https://x/inner", event.inner);
+  api.accessToken.setCustomClaim("https://x/checks", [
+    Object.getPrototypeOf(event.inner) === Object.prototype, ({}).polluted === undefined,
+    Object.keys(event.inner).includes("__proto__"), Array.isArray(event.inner.arr), Object.is(event.inner.z, -0),
+    event.inner.big === 9007199254740993, typeof event.inner.i === "number"]);
+};`, abi.CredentialsExchange)
+	inner := `{"s":"a\"b\\c\/\u00e9\ud83d\ude00\n","u":"é😀","n":-1.5e3,"i":42,"big":9007199254740993,"z":-0,` +
+		`"arr":[1,[2,{"x":null}],true,false,"",0.5],"__proto__":{"polluted":true},"empty":{},"ea":[] , "sp" : [ ] }`
+	raw, _ := json.Marshal(inner)
+	out := invoke(t, v, abi.CredentialsExchange, `{"raw":`+string(raw)+`,"inner":`+inner+`}`)
+	if len(out.Result.Errors) > 0 {
+		t.Fatalf("errors %+v", out.Result.Errors)
+	}
+	if got := claim(t, out, "https://x/same"); got != "true" {
+		t.Errorf("the event differs from JSON.parse's: %s", claim(t, out, "https://x/inner"))
+	}
+	if got := claim(t, out, "https://x/checks"); got != "[true,true,true,true,true,true,true]" {
+		t.Errorf("checks %s", got)
+	}
+	for _, bad := range []string{`not json`, `{"a":1,}`, `{"a":01}`, `{"a":1} x`} {
+		out := invoke(t, v, abi.CredentialsExchange, bad)
+		if len(out.Result.Errors) != 1 || out.Result.Errors[0].Name != "SyntaxError" {
+			t.Errorf("event %q: errors %+v, want a SyntaxError", bad, out.Result.Errors)
+		}
+	}
+}
