@@ -89,4 +89,3 @@ func BenchmarkEngineCompile(b *testing.B) {
 		}
 	})
 }
-
