@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -137,6 +138,7 @@ func (e *engine) load(p payload) error {
 		return fmt.Errorf("the action's top-level code threw: %s", describe(err))
 	}
 	e.module = module
+	e.settle()
 	var missing []string
 	for _, t := range p.Triggers {
 		names, ok := entryNames[t]
@@ -153,6 +155,20 @@ func (e *engine) load(p payload) error {
 	}
 	return nil
 }
+
+// settle readies the instance for calls before the first one: it grows
+// the heap once to the size calls will reach under gcPercent, then
+// collects, so that no call pays for growing the linear memory (a copy
+// of all of it) or for the first, largest collection.
+func (e *engine) settle() {
+	ballast := make([]byte, settleBytes)
+	runtime.KeepAlive(ballast)
+	ballast = nil
+	runtime.GC()
+}
+
+// settleBytes is how far settle grows the heap.
+const settleBytes = 24 << 20
 
 // entry finds the trigger's exported function, or nil.
 func (e *engine) entry(t int32) goja.Callable {
