@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -53,6 +54,8 @@ type Config struct {
 	Out           string
 	AllowRemote   bool
 	SignOps       int
+	Action        string // client-credentials: a .js or .wasm action bound for the run
+	ActionClaim   string // the claim the action sets, checked in the tokens
 }
 
 // Bootstrap is the file `authok dev` writes to <data-dir>/bootstrap.json.
@@ -95,6 +98,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (*C
 	fs.StringVar(&cfg.Out, "out", "", "write the results as JSON to this file")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow non-loopback URLs (load on non-local addresses is forbidden here)")
 	fs.IntVar(&cfg.SignOps, "sign-ops", 2000, "client-credentials: in-process signatures timed for the per-signature cost (0 = skip)")
+	fs.StringVar(&cfg.Action, "action", "", "client-credentials: a .js or .wasm action to deploy and bind to credentials-exchange for the run")
+	fs.StringVar(&cfg.ActionClaim, "action-claim", "https://example.com/tier", "client-credentials: the claim --action sets; tokens are checked for it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -177,7 +182,18 @@ func (c *Config) validate() []error {
 		if c.TokenLifetime <= 0 {
 			errs = append(errs, errors.New("--token-lifetime must be positive"))
 		}
+		if c.Action != "" {
+			if ext := strings.ToLower(filepath.Ext(c.Action)); ext != ".js" && ext != ".wasm" {
+				errs = append(errs, fmt.Errorf("--action %s: want a .js or .wasm file", c.Action))
+			}
+			if c.ActionClaim == "" {
+				errs = append(errs, errors.New("--action-claim must name the claim the action sets"))
+			}
+		}
 	case ScenarioJWKS:
+		if c.Action != "" {
+			errs = append(errs, errors.New("--action needs --scenario client-credentials"))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("--scenario %q: want %s or %s", c.Scenario, ScenarioClientCredentials, ScenarioJWKS))
 	}

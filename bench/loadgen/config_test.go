@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"encoding/base64"
 	"io"
 	"os"
 	"path/filepath"
@@ -71,6 +72,15 @@ func TestParseConfig(t *testing.T) {
 					t.Errorf("config = %+v", c)
 				}
 			}},
+		{name: "action on the jwks scenario", args: append(jwks, "--requests", "1", "--action", "a.js"), getenv: noEnv, wantErr: []string{"--action needs --scenario client-credentials"}},
+		{name: "action neither js nor wasm", args: []string{"--url", "http://127.0.0.1:8080", "--requests", "1", "--action", "a.py"}, getenv: getenv, wantErr: []string{"--action a.py: want a .js or .wasm file"}},
+		{name: "action without a claim to check", args: []string{"--url", "http://127.0.0.1:8080", "--requests", "1", "--action", "m.wasm", "--action-claim", ""}, getenv: getenv, wantErr: []string{"--action-claim"}},
+		{name: "action with its default claim", args: []string{"--url", "http://127.0.0.1:8080", "--requests", "1", "--action", "m.WASM"}, getenv: getenv,
+			check: func(t *testing.T, c *Config) {
+				if c.Action != "m.WASM" || c.ActionClaim != "https://example.com/tier" {
+					t.Errorf("action = %q claim %q", c.Action, c.ActionClaim)
+				}
+			}},
 		{name: "missing bootstrap file", args: []string{"--url", "http://127.0.0.1:8080", "--requests", "1", "--bootstrap-file", bootstrap + ".missing"}, getenv: getenv, wantErr: []string{"--bootstrap-file"}},
 	}
 	for _, tt := range tests {
@@ -104,6 +114,31 @@ func TestIsLoopbackHost(t *testing.T) {
 	} {
 		if got := IsLoopbackHost(host); got != want {
 			t.Errorf("IsLoopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestTokenHasClaim(t *testing.T) {
+	jwt := func(payload string) string {
+		return `{"access_token":"eyJhbGciOiJFUzI1NiJ9.` + base64.RawURLEncoding.EncodeToString([]byte(payload)) + `.c2ln"}`
+	}
+	for _, tc := range []struct {
+		name, body string
+		want       bool
+		err        bool
+	}{
+		{"claim present", jwt(`{"sub":"x","https://example.com/tier":"gold"}`), true, false},
+		{"claim present with a null value", jwt(`{"https://example.com/tier":null}`), true, false},
+		{"claim absent", jwt(`{"sub":"x"}`), false, false},
+		{"a prefix of the claim is not the claim", jwt(`{"https://example.com/tie":"gold"}`), false, false},
+		{"not JSON", `nope`, false, true},
+		{"not a JWT", `{"access_token":"opaque"}`, false, true},
+		{"payload not base64url", `{"access_token":"a.b*c.d"}`, false, true},
+		{"payload not an object", jwt(`[1]`), false, true},
+	} {
+		got, err := tokenHasClaim([]byte(tc.body), "https://example.com/tier")
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("%s: tokenHasClaim = %v, %v; want %v, error %v", tc.name, got, err, tc.want, tc.err)
 		}
 	}
 }

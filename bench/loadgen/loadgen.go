@@ -96,6 +96,37 @@ func Execute(ctx context.Context, cfg *Config, progress io.Writer) (rep *Report,
 		}()
 		target = ClientCredentialsTarget(f.ClientID, f.ClientSecret, f.Audience)
 		check = func(body []byte) error { return checkToken(body, cfg.Alg) }
+		if cfg.Action != "" {
+			a, err := CreateAction(ctx, m, cfg.Action, cfg.ActionClaim)
+			if err != nil {
+				return nil, err
+			}
+			bound := time.Now()
+			rep.Action = a
+			fmt.Fprintf(progress, "deployed action %s (%s, %s) and bound it to %s\n", a.ID, a.Runtime, a.File, ActionTrigger)
+			defer func() {
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+				if derr := a.Delete(cctx, m); derr != nil {
+					err = errors.Join(err, fmt.Errorf("loadgen: cleanup: %w", derr))
+				} else {
+					fmt.Fprintln(progress, "restored the trigger's bindings and deleted the action")
+				}
+			}()
+			if err := a.WaitReady(ctx, cfg.URLs[0], target, bound, time.Minute); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(progress, "first token with %s after %.1f ms (that request: %.1f ms)\n", a.Claim, a.DeployToReadyMs, a.FirstTokenMs)
+			check = func(body []byte) error {
+				if err := checkToken(body, cfg.Alg); err != nil {
+					return err
+				}
+				if ok, err := tokenHasClaim(body, a.Claim); err != nil || !ok {
+					return errors.Join(err, fmt.Errorf("the access token lacks the action's claim %q", a.Claim))
+				}
+				return nil
+			}
+		}
 	}
 
 	for _, u := range cfg.URLs {

@@ -16,13 +16,14 @@ import (
 
 // Report is one run's results, as written to --out.
 type Report struct {
-	Command   []string     `json:"command"`
-	Time      time.Time    `json:"time"`
-	GoVersion string       `json:"go_version"`
-	Machine   Machine      `json:"machine"`
-	Config    ReportConfig `json:"config"`
-	Fixture   *Fixture     `json:"fixture,omitempty"`
-	Result    ReportResult `json:"result"`
+	Command   []string       `json:"command"`
+	Time      time.Time      `json:"time"`
+	GoVersion string         `json:"go_version"`
+	Machine   Machine        `json:"machine"`
+	Config    ReportConfig   `json:"config"`
+	Fixture   *Fixture       `json:"fixture,omitempty"`
+	Action    *ActionFixture `json:"action,omitempty"`
+	Result    ReportResult   `json:"result"`
 }
 
 // Machine describes where the run happened.
@@ -220,6 +221,9 @@ func (r *Report) WriteTable(w io.Writer) {
 	if c.Alg != "" {
 		name += " " + c.Alg
 	}
+	if r.Action != nil {
+		name += " +" + r.Action.Runtime + " action"
+	}
 	rate := "max"
 	if c.Rate > 0 {
 		rate = fmt.Sprintf("%.0f/s", c.Rate)
@@ -243,6 +247,10 @@ func (r *Report) WriteTable(w io.Writer) {
 		srv, mult, gen)
 	tw.Flush()
 	fmt.Fprintf(w, "window %.1fs after %.1fs warmup; latency of 200 answers, max %s\n", res.ElapsedS, c.WarmupS, fmtDur(res.LatencyMs.Max))
+	if a := r.Action; a != nil {
+		fmt.Fprintf(w, "action %s (%s, sha256 %.12s) bound to %s: first token with %s %.1f ms after the bind, that request %.1f ms\n",
+			a.File, a.Runtime, a.SHA256, ActionTrigger, a.Claim, a.DeployToReadyMs, a.FirstTokenMs)
+	}
 	if s := res.Signature; s != nil {
 		fmt.Fprintf(w, "one %s signature in-process (%s, median of %d batches of %d): %.1fµs CPU before the load, %.1fµs after (wall %.1f, %.1f)\n",
 			s.Alg, s.Key, min(s.Ops, 40), max(s.Ops/40, 1), s.Before.CPUUs, s.After.CPUUs, s.Before.WallUs, s.After.WallUs)
