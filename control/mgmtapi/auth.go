@@ -11,7 +11,7 @@ import (
 )
 
 // authorize checks the bearer token (API.md A.2, RFC 6750) and that it
-// holds every one of scopes. It returns every scope the token holds, for
+// holds every one of scopes (an entry "a|b" is held with a or b). It returns every scope the token holds, for
 // operations whose answer depends on more than the route's scopes.
 //
 //   - no token: 401 invalid_token, WWW-Authenticate without an error code
@@ -40,7 +40,8 @@ func (a *API) authorize(w http.ResponseWriter, r *http.Request, t model.Tenant, 
 	held := tokenScopes(claims)
 	var lacking []string
 	for _, s := range scopes {
-		if !slices.Contains(held, s) {
+		// "a|b": either scope will do.
+		if !slices.ContainsFunc(strings.Split(s, "|"), func(alt string) bool { return slices.Contains(held, alt) }) {
 			lacking = append(lacking, s)
 		}
 	}

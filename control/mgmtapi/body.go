@@ -24,6 +24,15 @@ func readObject(r *http.Request, max int64) (*object, error) {
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return nil, err
 	}
+	data, err := readLimited(r, max)
+	if err != nil {
+		return nil, err
+	}
+	return parseObject(data)
+}
+
+// readLimited reads at most max bytes of body (413 beyond).
+func readLimited(r *http.Request, max int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || int64(len(data)) > max {
@@ -33,7 +42,7 @@ func readObject(r *http.Request, max int64) (*object, error) {
 	if err != nil {
 		return nil, badRequest(codeInvalidBody, "Could not read the request body.")
 	}
-	return parseObject(data)
+	return data, nil
 }
 
 func checkContentType(ct string) error {

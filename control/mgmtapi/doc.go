@@ -1,7 +1,8 @@
-// Package mgmtapi is the Management API (API.md A, C.2, C.3, C.7, C.10,
-// C.14, F): clients, resource servers, client grants, signing keys and the
-// tenant's settings under /api/v1, with /api/v2 as an alias, described by
-// an OpenAPI 3.1 document served at /api/v1/openapi.json.
+// Package mgmtapi is the Management API (API.md A, C.2, C.3, C.7, C.9,
+// C.10, C.14, F): clients, resource servers, client grants, signing keys,
+// the tenant's settings and Actions under /api/v1, with /api/v2 as an
+// alias, described by an OpenAPI 3.1 document served at
+// /api/v1/openapi.json.
 //
 // # Mounting
 //
@@ -10,6 +11,7 @@
 //		Verifier: km,                             // *keys.Manager
 //		Keys:     mgmtapi.KeysFromManager(km),
 //		Logger:   logger,
+//		Runner:   runner,                         // action.Runner: checks and test-runs action code
 //	})
 //	api.Register(controlServer.Handle)
 //
@@ -122,6 +124,57 @@
 //     slash.
 //   - A private_key_jwt client must carry jwks (an inline RFC 7517 set of
 //     public signature keys); there is no jwks_uri.
+//
+// # Actions (C.9)
+//
+// The SDK's paths (/actions/actions/..., /actions/triggers/...) and the
+// Authok backend's aliases (/actions, /actions/{id}, /actions/{id}/test,
+// /triggers, /triggers/{id}) share handlers; triggers are read with
+// read:actions or the backend's read:triggers (a route scope "a|b").
+// Trigger ids are canonicalised (m2m → credentials-exchange,
+// post-register → post-user-registration) before they are stored.
+//
+//   - Code is checked by Config.Runner on create, update (when code,
+//     module, runtime or triggers change) and deploy: a refusal is 400
+//     invalid_action_code with the Runner's reason. Without a Runner,
+//     drafts are stored unchecked (status pending) and deploy and test
+//     answer 501 not_implemented.
+//   - A wasm module travels as base64 in "module" (JSON), or raw with
+//     Content-Type application/wasm, name and supported_triggers in the
+//     query (POST creates, PATCH replaces the module); at most
+//     Config.MaxModuleBytes, 413 beyond. It is never returned:
+//     module_size and module_sha256 say which one is stored.
+//   - Secrets: value is write-only ({name, updated_at} on read). A PATCH
+//     with secrets replaces the set: a secret named without a value keeps
+//     its stored one (so an action read back can be sent back), one left
+//     out is removed, a new one needs a value. Non-empty dependencies are
+//     400 (npm is not supported yet); binding secrets too.
+//   - Deploy snapshots the draft and its secrets as version number+1 and
+//     makes it the deployed one in one transaction; a version deploy is a
+//     roll-back (a new version with the old code and the current secrets;
+//     update_draft also resets the draft). A deploy is refused (400) if a
+//     trigger binding the action would not be among the new version's.
+//   - status: an action never deployed is built (its draft passed the
+//     check); otherwise its deployed version's status, aggregated over
+//     the nodes' build records: failed (with the first failed node's
+//     errors) if any failed, built if every reporting node built it,
+//     pending if none reported.
+//   - Bindings: PATCH replaces a trigger's list in one compare-and-swap
+//     write; an action_id or action_name ref to an action already bound
+//     keeps that binding (its id), binding_id keeps the one named, the
+//     rest are removed. Bound actions must support the trigger and be
+//     deployed, checked against the action version the write commits on.
+//   - Deleting a bound action is 409 unless ?force=true, which removes
+//     its bindings in the same transaction (Auth0's force).
+//   - Test runs the draft (payload or event is the trigger's event) and
+//     answers the TriggerResult {commands, logs, errors}, the same object
+//     again under payload for Auth0 clients; the action's own failure
+//     (timeout, crash, ...) is an error of the result, with 200.
+//   - Lists of actions, versions, bindings and triggers carry the items
+//     under items and under the Go SDKs' keys (actions, versions,
+//     bindings, triggers); PATCH bindings answers {"bindings": [...]}.
+//   - The tenant setting actions_timeout_ms (1..5000, null for the
+//     default) is the per-invocation deadline the executor reads.
 //
 // This package must never import edge/, never return private key material
 // or a signing secret, and never put an internal error's text in a

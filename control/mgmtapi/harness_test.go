@@ -60,6 +60,7 @@ func TestMain(m *testing.M) {
 // exchange is one recorded request and its response.
 type exchange struct {
 	method, path, query string
+	reqType             string // the request's Content-Type
 	reqBody             []byte
 	status              int
 	respType            string
@@ -95,7 +96,7 @@ func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	rt.mu.Lock()
 	rt.log = append(rt.log, exchange{
-		method: req.Method, path: req.URL.EscapedPath(), query: req.URL.RawQuery, reqBody: reqBody,
+		method: req.Method, path: req.URL.EscapedPath(), query: req.URL.RawQuery, reqType: req.Header.Get("Content-Type"), reqBody: reqBody,
 		status: resp.StatusCode, respType: resp.Header.Get("Content-Type"), respBody: b,
 	})
 	rt.mu.Unlock()
@@ -120,6 +121,7 @@ type env struct {
 	repo       *repo.Repo
 	keys       *keys.Manager
 	box        secretbox.Key
+	runner     *testRunner
 	api        *mgmtapi.API
 	close      func()
 	names      atomic.Int64 // for unique
@@ -157,10 +159,11 @@ func sharedEnv(t testing.TB) *env {
 	return shared
 }
 
-// newEnv starts an env of the test's own (for lists that count).
-func newEnv(t testing.TB) *env {
+// newEnv starts an env of the test's own (for lists that count); opts
+// adjust its API's configuration.
+func newEnv(t testing.TB, opts ...func(*mgmtapi.Config)) *env {
 	t.Helper()
-	e, err := startEnv()
+	e, err := startEnv(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +179,7 @@ func closeShared() {
 	}
 }
 
-func startEnv() (*env, error) {
+func startEnv(opts ...func(*mgmtapi.Config)) (*env, error) {
 	dir, err := os.MkdirTemp("", "mgmtapi-test-")
 	if err != nil {
 		return nil, err
@@ -211,22 +214,32 @@ func startEnv() (*env, error) {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	api, err := mgmtapi.New(mgmtapi.Config{
+	runner, err := newTestRunner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := mgmtapi.Config{
 		Repo:     r,
 		Verifier: km,
 		Keys:     mgmtapi.KeysFromManager(km),
 		Logger:   logger,
-	})
+		Runner:   runner,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	api, err := mgmtapi.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	srv := server.New(server.Config{Logger: logger})
+	// Room for an action's largest module, base64 in JSON.
+	srv := server.New(server.Config{Logger: logger, MaxRequestBodyBytes: 16 << 20})
 	api.Register(srv.Handle)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	e := &env{
 		url: "http://" + ln.Addr().String(), host: ln.Addr().String(), issuer: issuer, tenant: res.Tenant,
-		mgmtClient: res.ClientID, st: st, repo: r, keys: km, box: box, api: api,
+		mgmtClient: res.ClientID, st: st, repo: r, keys: km, box: box, api: api, runner: runner,
 	}
 	e.close = func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -234,6 +247,7 @@ func startEnv() (*env, error) {
 		_ = srv.Shutdown(sctx)
 		<-served
 		km.Close()
+		runner.close()
 		st.Close()
 		os.RemoveAll(dir)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authok-edge/authok/actions-runtime/action"
 	"github.com/authok-edge/authok/control/internal/apierror"
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
@@ -78,6 +79,14 @@ type Config struct {
 	// MaxBodyBytes caps a JSON body (413 beyond); 0 means
 	// DefaultMaxBodyBytes. The server's own limit still applies.
 	MaxBodyBytes int64
+	// Runner checks action code on create, update and deploy and runs
+	// POST .../test; the node-side executor implements it. nil: drafts
+	// are stored unchecked, and deploy and test answer 501.
+	Runner action.Runner
+	// MaxModuleBytes caps an action's WebAssembly module (413 beyond); 0
+	// means DefaultMaxModuleBytes. The server's own body limit must fit
+	// it (4/3 of it for base64 in JSON).
+	MaxModuleBytes int
 }
 
 // Validate reports every missing or bad setting at once.
@@ -94,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, fmt.Errorf("mgmtapi: MaxBodyBytes %d is negative", c.MaxBodyBytes))
+	}
+	if c.MaxModuleBytes < 0 {
+		errs = append(errs, fmt.Errorf("mgmtapi: MaxModuleBytes %d is negative", c.MaxModuleBytes))
 	}
 	return errors.Join(errs...)
 }
@@ -126,6 +138,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxModuleBytes == 0 {
+		cfg.MaxModuleBytes = DefaultMaxModuleBytes
 	}
 	a := &API{cfg: cfg}
 	a.routes = a.table()

@@ -38,5 +38,37 @@ func (a *API) table() []route {
 
 		{http.MethodGet, "/tenants/settings", s("read:tenant_settings"), a.getTenantSettings},
 		{http.MethodPatch, "/tenants/settings", s("update:tenant_settings"), a.updateTenantSettings},
+
+		// Actions: the SDK's paths, and in the same table the Authok
+		// backend's aliases (/triggers, /actions/{id}, /actions/{id}/test).
+		// "a|b" lets either scope do.
+		{http.MethodGet, "/actions/triggers", s(scopeReadTriggers), a.listTriggers},
+		{http.MethodGet, "/triggers", s(scopeReadTriggers), a.listTriggers},
+		{http.MethodGet, "/actions/triggers/{trigger_id}", s(scopeReadTriggers), a.getTrigger},
+		{http.MethodGet, "/triggers/{trigger_id}", s(scopeReadTriggers), a.getTrigger},
+		{http.MethodGet, "/actions/triggers/{trigger_id}/bindings", s("read:actions"), a.getBindings},
+		{http.MethodPatch, "/actions/triggers/{trigger_id}/bindings", s("update:actions"), a.updateBindings},
+		{http.MethodGet, "/actions/status", []string{}, a.actionsStatus}, // a valid token, no scope
+		{http.MethodGet, "/actions/executions/{id}", s("read:actions"), a.getExecution},
+		{http.MethodGet, "/actions/actions", s("read:actions"), a.listActions},
+		{http.MethodGet, "/actions", s("read:actions"), a.listActions},
+		{http.MethodPost, "/actions/actions", s("create:actions"), a.createAction},
+		{http.MethodPost, "/actions", s("create:actions"), a.createAction},
+		{http.MethodGet, "/actions/actions/{id}", s("read:actions"), a.getAction},
+		{http.MethodGet, "/actions/{id}", s("read:actions"), a.getAction},
+		{http.MethodPatch, "/actions/actions/{id}", s("update:actions"), a.updateAction},
+		{http.MethodPatch, "/actions/{id}", s("update:actions"), a.updateAction},
+		{http.MethodDelete, "/actions/actions/{id}", s("delete:actions"), a.deleteAction},
+		{http.MethodDelete, "/actions/{id}", s("delete:actions"), a.deleteAction},
+		{http.MethodGet, "/actions/actions/{id}/versions", s("read:actions"), a.listActionVersions},
+		{http.MethodGet, "/actions/actions/{id}/versions/{version_id}", s("read:actions"), a.getActionVersion},
+		{http.MethodPost, "/actions/actions/{id}/deploy", s("create:actions"), a.deployAction},
+		{http.MethodPost, "/actions/actions/{id}/versions/{version_id}/deploy", s("create:actions"), a.deployActionVersion},
+		{http.MethodPost, "/actions/actions/{id}/test", s("create:actions"), a.testAction},
+		{http.MethodPost, "/actions/{id}/test", s("create:actions"), a.testAction},
 	}
 }
+
+// scopeReadTriggers: the triggers are read with read:actions, or the
+// Authok backend's read:triggers.
+const scopeReadTriggers = "read:actions|read:triggers"

@@ -18,6 +18,9 @@ const (
 	maxTenantHTML     = 100 << 10
 	maxTenantLocales  = 64
 	maxTenantFlags    = 100
+	// maxActionsTimeoutMS bounds actions_timeout_ms; the executor also
+	// caps it by the cluster's maximum.
+	maxActionsTimeoutMS = 5000
 )
 
 var (
@@ -34,7 +37,7 @@ var tenantFields = []string{
 	"session_lifetime_in_minutes", "idle_session_lifetime_in_minutes", "sandbox_version",
 	"sandbox_versions_available", "default_redirection_uri", "default_audience", "default_connection",
 	"enabled_locales", "session_cookie", "change_password", "guardian_mfa_page", "error_page",
-	"device_flow", "universal_login", "jwt_configuration", "config", "flags",
+	"device_flow", "universal_login", "jwt_configuration", "config", "flags", "actions_timeout_ms",
 	"friendly_name", "picture_url", "default_directory",
 }
 
@@ -133,6 +136,17 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 	if o.Number("idle_session_lifetime", &hours, 1.0/60, maxSessionHours) {
 		h := hours
 		add(func(t *model.Tenant) { t.IdleSessionLifetime = h })
+	}
+	// actions_timeout_ms (an authok-edge extension): one action
+	// invocation's deadline; null returns to the cluster's default.
+	if raw, ok := o.m["actions_timeout_ms"]; ok && isNull(raw) {
+		o.take("actions_timeout_ms")
+		add(func(t *model.Tenant) { t.ActionsTimeoutMS = 0 })
+	} else {
+		var ms int
+		if o.Int("actions_timeout_ms", &ms, 1, maxActionsTimeoutMS) {
+			add(func(t *model.Tenant) { t.ActionsTimeoutMS = ms })
+		}
 	}
 	var mins int
 	if o.Int("session_lifetime_in_minutes", &mins, 1, maxSessionMinutes) {
