@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authok-edge/authok/actions-runtime/abi"
+	"github.com/authok-edge/authok/actions-runtime/jsengine"
 	"github.com/authok-edge/authok/actions-runtime/sandbox"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/store"
@@ -54,6 +55,10 @@ type Config struct {
 	// of one version (default DefaultExecutionInterval).
 	ExecutionInterval time.Duration
 	Logger            *slog.Logger
+	// JS is the JavaScript engine (jsengine.Embedded); nil runs no
+	// JavaScript action: their versions are reported failed and Check
+	// refuses them.
+	JS *jsengine.Engine
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -75,14 +80,16 @@ type Executor struct {
 	dirtyAll bool
 	wake     chan struct{}
 
-	tests    chan struct{} // Test runs in flight
-	loader   *loader
-	execs    *executions
-	started  bool
-	cancel   context.CancelFunc
-	done     chan struct{}
-	unsub    func()
-	loadedCh chan struct{} // closed after the first complete load
+	tests     chan struct{} // Test runs in flight
+	jsOnce    sync.Once
+	jsRelease func()
+	loader    *loader
+	execs     *executions
+	started   bool
+	cancel    context.CancelFunc
+	done      chan struct{}
+	unsub     func()
+	loadedCh  chan struct{} // closed after the first complete load
 }
 
 // snapshot is what requests read: every tenant's chains, replaced whole
@@ -185,6 +192,7 @@ func (e *Executor) Start() error {
 	e.markAll()
 	go func() {
 		defer close(e.done)
+		e.holdJS(ctx) // before the first load, off every request
 		e.loader.run(ctx)
 	}()
 	go e.execs.run(ctx)
@@ -203,6 +211,9 @@ func (e *Executor) Close(ctx context.Context) error {
 		e.cancel()
 		<-e.done
 		e.execs.close(ctx)
+	}
+	if e.jsRelease != nil {
+		e.jsRelease()
 	}
 	return e.rt.Close(ctx)
 }

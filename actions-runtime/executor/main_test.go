@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/authok-edge/authok/actions-runtime/abi"
+	"github.com/authok-edge/authok/actions-runtime/jsengine/jsenginetest"
 	"github.com/authok-edge/authok/actions-runtime/sandbox/sandboxtest"
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
@@ -74,13 +77,17 @@ func newCluster(t *testing.T, cfg Config) *cluster {
 		t.Fatal(err)
 	}
 	cfg.Store, cfg.Repo, cfg.NodeID = edge.Node, er, edge.ID
+	if os.Getenv("EXECUTOR_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	f.x = startExecutor(t, cfg)
 	return f
 }
 
 func startExecutor(t *testing.T, cfg Config) *Executor {
 	t.Helper()
-	cfg.Sandbox.CacheDir = t.TempDir()
+	// The machine-wide cache: the JS engine compiles once per machine.
+	cfg.Sandbox.CacheDir = jsenginetest.CompilationCacheDir(t)
 	x, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -168,11 +175,11 @@ func (f *cluster) run() ([]Command, error) {
 	return f.x.Run(ctx, f.tenant, abi.CredentialsExchange, testEvent{scope: "read:a"})
 }
 
-// eventually waits (a minute at most: milliseconds idle, seconds on a
-// starved machine) until cond holds.
+// eventually waits (two minutes at most: milliseconds idle, tens of
+// seconds on a starved machine under -race) until cond holds.
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		ok, state := cond()
 		if ok {
@@ -181,7 +188,7 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 		if time.Now().After(deadline) {
 			t.Fatalf("waiting for %s: %s", what, state)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
