@@ -23,6 +23,9 @@ const (
 	DefaultTimeout = 100 * time.Millisecond
 	// DefaultMaxTimeout caps what a tenant may ask for.
 	DefaultMaxTimeout = time.Second
+	// LimitMaxTimeout is the most MaxTimeout may be: an invocation holds a
+	// token request (and a worker) for that long.
+	LimitMaxTimeout = 30 * time.Second
 	// DefaultMaxVersions bounds the versions a node keeps loaded.
 	DefaultMaxVersions = 512
 	// DefaultExecutionInterval is the least time between two execution
@@ -82,6 +85,7 @@ type Executor struct {
 
 	tests     chan struct{} // Test runs in flight
 	jsOnce    sync.Once
+	closeOnce sync.Once
 	jsRelease func()
 	loader    *loader
 	execs     *executions
@@ -129,6 +133,9 @@ type invoker interface {
 func New(ctx context.Context, cfg Config) (*Executor, error) {
 	if cfg.MaxTimeout <= 0 {
 		cfg.MaxTimeout = DefaultMaxTimeout
+	}
+	if cfg.MaxTimeout > LimitMaxTimeout {
+		return nil, fmt.Errorf("executor: MaxTimeout %v exceeds %v", cfg.MaxTimeout, LimitMaxTimeout)
 	}
 	if cfg.MaxVersions <= 0 {
 		cfg.MaxVersions = DefaultMaxVersions
@@ -199,19 +206,33 @@ func (e *Executor) Start() error {
 	return nil
 }
 
+// Prepare compiles the JavaScript engine now, unless it is already (Start
+// does so itself): a control plane that only checks and tests actions
+// calls it at start-up, in the background, so that no Management API
+// request compiles the engine.
+func (e *Executor) Prepare(ctx context.Context) { e.holdJS(ctx) }
+
 // Loaded is closed once the first complete load after Start has finished
 // (for readiness and tests).
 func (e *Executor) Loaded() <-chan struct{} { return e.loadedCh }
 
 // Close stops loading and closes the runtime; runs in flight finish
-// first.
+// first. Later calls do nothing.
 func (e *Executor) Close(ctx context.Context) error {
+	var err error
+	e.closeOnce.Do(func() { err = e.close(ctx) })
+	return err
+}
+
+func (e *Executor) close(ctx context.Context) error {
 	if e.started {
 		e.unsub()
 		e.cancel()
 		<-e.done
 		e.execs.close(ctx)
 	}
+	// Waits for a Prepare in flight, and stops later ones.
+	e.jsOnce.Do(func() {})
 	if e.jsRelease != nil {
 		e.jsRelease()
 	}

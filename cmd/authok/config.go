@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authok-edge/authok/actions-runtime/executor"
 	edgesrv "github.com/authok-edge/authok/edge/server"
 	"github.com/authok-edge/authok/shared/bootstrap"
 )
@@ -59,6 +60,8 @@ type nodeConfig struct {
 	BatchApplies      bool
 	ReadyMaxLag       uint64
 	ShutdownTimeout   time.Duration
+	// ActionsMaxTimeout caps a tenant's Actions deadline on this node.
+	ActionsMaxTimeout time.Duration
 
 	LogLevel    string
 	LogFormat   string
@@ -116,6 +119,7 @@ func (c *nodeConfig) register(fs *flag.FlagSet, r role) {
 		fs.Var(&c.ControlURLs, "control-url", "comma-separated control-plane base URLs (one scheme, no path) to proxy other paths to (default --join)")
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to drain requests on SIGINT/SIGTERM")
+	fs.DurationVar(&c.ActionsMaxTimeout, "actions-max-timeout", executor.DefaultMaxTimeout, "the longest deadline of one Action invocation a tenant's actions_timeout_ms may ask for on this node")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "if set, serve Go's /debug/pprof profiles on this address (keep it on loopback)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "if set, serve Prometheus /metrics on this address (loopback or a private network: the public listener never serves it)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -228,6 +232,9 @@ func (c *nodeConfig) validate() error {
 	hostPort(c.MetricsAddr, "metrics-addr")
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
+	}
+	if c.ActionsMaxTimeout <= 0 || c.ActionsMaxTimeout > executor.LimitMaxTimeout {
+		bad("--actions-max-timeout %v: want more than 0 and at most %v", c.ActionsMaxTimeout, executor.LimitMaxTimeout)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("--log-format %q: want text or json", c.LogFormat)

@@ -34,12 +34,15 @@ var (
 	buildErr  error
 )
 
-func authokBinary(t *testing.T) string {
+func authokBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("process-level test; run without -short")
 	}
 	buildOnce.Do(func() {
+		if buildErr = ensureEngine(); buildErr != nil { // as make build does
+			return
+		}
 		dir, err := os.MkdirTemp("", "authok-bin-")
 		if err != nil {
 			buildErr = err
@@ -59,7 +62,7 @@ func authokBinary(t *testing.T) string {
 
 // proc is a running authok process.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	stdout *servetest.SyncBuffer
 	stderr *servetest.SyncBuffer
@@ -67,7 +70,7 @@ type proc struct {
 	err    error
 }
 
-func start(t *testing.T, env []string, args ...string) *proc {
+func start(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, stdout: &servetest.SyncBuffer{}, stderr: &servetest.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(authokBinary(t), args...)
@@ -115,7 +118,7 @@ func (p *proc) waitExit(d time.Duration) int {
 
 // waitReady polls /readyz until 200, for up to a minute: seconds on a
 // starved machine (a join, an election), and only a fault takes longer.
-func waitReady(t *testing.T, p *proc, base string) {
+func waitReady(t testing.TB, p *proc, base string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	var last string
@@ -147,7 +150,7 @@ type credentials struct {
 	Issuer       string `json:"issuer"`
 }
 
-func readCredentials(t *testing.T, dataDir string) credentials {
+func readCredentials(t testing.TB, dataDir string) credentials {
 	t.Helper()
 	path := filepath.Join(dataDir, "bootstrap.json")
 	fi, err := os.Stat(path)
@@ -306,7 +309,7 @@ func TestEdgeStopsPromptlyWhileJoining(t *testing.T) {
 	}
 }
 
-func newMasterKey(t *testing.T) string {
+func newMasterKey(t testing.TB) string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)

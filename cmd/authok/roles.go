@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -18,11 +19,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/authok-edge/authok/actions-runtime/executor"
+	"github.com/authok-edge/authok/actions-runtime/jsengine"
+	"github.com/authok-edge/authok/actions-runtime/sandbox"
 	"github.com/authok-edge/authok/control/mgmtapi"
 	controlsrv "github.com/authok-edge/authok/control/server"
 	"github.com/authok-edge/authok/edge/discovery"
 	edgesrv "github.com/authok-edge/authok/edge/server"
 	"github.com/authok-edge/authok/edge/token"
+	"github.com/authok-edge/authok/edge/tokenactions"
 	"github.com/authok-edge/authok/shared/bootstrap"
 	"github.com/authok-edge/authok/shared/directory"
 	"github.com/authok-edge/authok/shared/health"
@@ -195,13 +200,25 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		return err
 	}
 
+	// Actions: one executor per node. Control planes check and test code
+	// with it (the Management API's Runner); edges run the bound actions.
+	actions, err := newExecutor(cfg, scfg.NodeID, node, rp, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := actions.Close(context.Background()); err != nil {
+			logger.Warn("closing the Actions runtime", "err", err)
+		}
+	}()
+
 	internal := node.InternalHandler()
 	var serve func(net.Listener) error
 	var shutdown func(context.Context) error
 	var control *controlsrv.Server
 	if cfg.role != roleEdge {
-		control = controlsrv.New(controlsrv.Config{Checker: ready, Metrics: httpMetrics, Logger: logger})
-		api, err := mgmtapi.New(mgmtapi.Config{Repo: rp, Verifier: km, Keys: mgmtapi.KeysFromManager(km), Logger: logger})
+		control = controlsrv.New(controlsrv.Config{Checker: ready, Metrics: httpMetrics, Logger: logger, MaxRequestBodyBytes: maxUploadBytes})
+		api, err := mgmtapi.New(mgmtapi.Config{Repo: rp, Verifier: km, Keys: mgmtapi.KeysFromManager(km), Logger: logger, Runner: actions})
 		if err != nil {
 			return err
 		}
@@ -213,7 +230,7 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	}
 	var logs *logship.Shipper
 	if cfg.role != roleControl {
-		ecfg := edgesrv.Config{Checker: ready, Metrics: httpMetrics, Logger: logger}
+		ecfg := edgesrv.Config{Checker: ready, Metrics: httpMetrics, Logger: logger, MaxRequestBodyBytes: maxUploadBytes}
 		if cfg.role == roleDev {
 			ecfg.ControlHandler = control.Handler()
 		} else {
@@ -224,7 +241,10 @@ func runNode(cfg *nodeConfig, env *environment) error {
 		if err != nil {
 			return err
 		}
-		if logs, err = mountEdgeEndpoints(edge, node, rp, km, reg, logger); err != nil {
+		if err := actions.Start(); err != nil {
+			return err
+		}
+		if logs, err = mountEdgeEndpoints(edge, node, rp, km, tokenactions.New(actions), reg, logger); err != nil {
 			return err
 		}
 		if cfg.role == roleEdge {
@@ -236,6 +256,10 @@ func runNode(cfg *nodeConfig, env *environment) error {
 			}
 		}
 		serve, shutdown = edge.Serve, edge.Shutdown
+	}
+	if cfg.role == roleControl {
+		// The JS engine compiles once, now, off every Management API request.
+		go actions.Prepare(context.Background())
 	}
 	stopOperator, err := serveOperator(cfg.MetricsAddr, cfg.DebugAddr, reg, logger)
 	if err != nil {
@@ -286,6 +310,11 @@ func runNode(cfg *nodeConfig, env *environment) error {
 	defer drainCancel()
 	if err := shutdown(drain); err != nil {
 		logger.Warn("http shutdown", "err", err)
+	}
+	// Before the log shipper and the store: a failing action's execution
+	// record and log event are written through them.
+	if err := actions.Close(drain); err != nil {
+		logger.Warn("closing the Actions runtime", "err", err)
 	}
 	if logs != nil {
 		if err := logs.Close(drain); err != nil {
@@ -343,7 +372,7 @@ func joinCluster(ctx context.Context, cfg *nodeConfig, client *http.Client, logg
 
 // mountEdgeEndpoints registers what an edge serves itself: the token
 // endpoint and discovery, on the cached directory of the local replica.
-func mountEdgeEndpoints(edge *edgesrv.Server, node *store.Node, rp *repo.Repo, km *keys.Manager, reg prometheus.Registerer, logger *slog.Logger) (*logship.Shipper, error) {
+func mountEdgeEndpoints(edge *edgesrv.Server, node *store.Node, rp *repo.Repo, km *keys.Manager, actions token.Actions, reg prometheus.Registerer, logger *slog.Logger) (*logship.Shipper, error) {
 	dir, err := directory.New(directory.Config{Store: node, Repo: rp, Signers: km, Registerer: reg})
 	if err != nil {
 		return nil, err
@@ -353,7 +382,7 @@ func mountEdgeEndpoints(edge *edgesrv.Server, node *store.Node, rp *repo.Repo, k
 		return nil, err
 	}
 	logs.Start()
-	tok, err := token.New(token.Config{Directory: dir, Store: node, Logs: logs, Logger: logger})
+	tok, err := token.New(token.Config{Directory: dir, Store: node, Logs: logs, Logger: logger, Actions: actions})
 	if err != nil {
 		return nil, err
 	}
@@ -366,6 +395,33 @@ func mountEdgeEndpoints(edge *edgesrv.Server, node *store.Node, rp *repo.Repo, k
 	edge.Handle("GET", "/.well-known/openid-configuration", disc.ServeConfiguration)
 	return logs, nil
 }
+
+// newExecutor builds the node's Actions executor: compiled code cached in
+// <data-dir>/wazero-cache across restarts, the embedded JavaScript engine
+// (a binary built without `make engine` runs WebAssembly actions only,
+// and says so).
+func newExecutor(cfg *nodeConfig, nodeID string, node *store.Node, rp *repo.Repo, logger *slog.Logger) (*executor.Executor, error) {
+	js, err := jsengine.Embedded()
+	if err != nil {
+		logger.Warn("JavaScript actions are off on this node", "err", err)
+		js = nil
+	}
+	x, err := executor.New(context.Background(), executor.Config{
+		Store: node, Repo: rp, NodeID: nodeID, JS: js, Logger: logger,
+		MaxTimeout: cfg.ActionsMaxTimeout,
+		Sandbox:    sandbox.Config{CacheDir: filepath.Join(cfg.DataDir, "wazero-cache")},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("actions runtime: %w", err)
+	}
+	return x, nil
+}
+
+// maxUploadBytes is the request body limit of both servers: the largest
+// Management API upload, an action's module as base64 in JSON (4/3 of
+// the module limit) with room for the other fields. The edge proxies the
+// Management API, so it takes the same.
+const maxUploadBytes = mgmtapi.DefaultMaxModuleBytes/3*4 + 256<<10
 
 var internalRoutes = []struct{ method, path string }{
 	{"POST", "/internal/v1/store/apply"},
