@@ -42,7 +42,10 @@
 // <trigger_id> is the canonical id (credentials-exchange, not m2m).
 // Status and execution records are written by the node-side executor
 // (PutActionStatus, PutExecution); actionkeys.go exports the keys and
-// ParseActionKey for its watch of the apply feed.
+// ParseActionKey for its watch of the apply feed. A status write is not
+// conditioned on its version (the key does not name the action), so a
+// node that reports just after its action was deleted leaves a small
+// orphan status record under a version id nothing refers to again.
 //
 // Log events are written by the log shipper (shared/logship), one key per
 // tenant and shipped batch, with an expiry (30 days by default); <id> is the
