@@ -3,8 +3,10 @@ package executor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,4 +247,70 @@ func TestActionsTenant(t *testing.T) {
 			t.Errorf("actionsTenant(%q) = %q, %v; want %q, %v", tc.key, got, ok, tc.tenant, tc.ok)
 		}
 	}
+}
+
+// The tenant's actions_timeout_ms is the chain's deadline, capped by the
+// node's maximum, and follows a change of the setting; failures the rate
+// limit did not record are counted in the version's next record.
+func TestTenantDeadlineAndSuppressedCount(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := newCluster(t, Config{MaxTimeout: 400 * time.Millisecond, Now: clock})
+	id := f.action("crash", map[string]string{"MODE": "panic"})
+	f.bind(id)
+	deadline := func() (time.Duration, bool) {
+		ts := f.x.state.Load().tenants[f.tenant]
+		if ts == nil {
+			return 0, false
+		}
+		return ts.timeout, true
+	}
+	eventually(t, "the default deadline", func() (bool, string) {
+		d, ok := deadline()
+		return ok && d == DefaultTimeout, fmt.Sprint(d)
+	})
+	for _, tc := range []struct {
+		ms   int
+		want time.Duration
+	}{{250, 250 * time.Millisecond}, {5000, 400 * time.Millisecond}} {
+		if _, err := f.leader.UpdateTenant(ctx, f.tenant, func(old model.Tenant) (model.Tenant, error) {
+			old.ActionsTimeoutMS = tc.ms
+			return old, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the tenant's deadline", func() (bool, string) {
+			d, _ := deadline()
+			return d == tc.want, fmt.Sprint(d)
+		})
+	}
+
+	var first *Failure
+	eventually(t, "the crash", func() (bool, string) {
+		_, err := f.run()
+		return errors.As(err, &first) && errors.Is(err, sandbox.ErrTrap), errString(err)
+	})
+	for range 3 { // within the interval: counted, not recorded
+		if _, err := f.run(); !errors.As(err, new(*Failure)) {
+			t.Fatalf("run: %v", err)
+		}
+	}
+	mu.Lock()
+	now = now.Add(2 * DefaultExecutionInterval)
+	mu.Unlock()
+	_, err := f.run()
+	var next *Failure
+	if !errors.As(err, &next) || next.ExecutionID == first.ExecutionID || next.ExecutionID == "" {
+		t.Fatalf("after the interval: %v (first %s), want a new record", err, first.ExecutionID)
+	}
+	eventually(t, "the second record", func() (bool, string) {
+		ex, err := f.leader.GetExecution(ctx, f.tenant, next.ExecutionID)
+		if err != nil {
+			return false, err.Error()
+		}
+		var e struct{ Suppressed int }
+		json.Unmarshal(ex.Results[0].Error, &e)
+		return e.Suppressed == 3, string(ex.Results[0].Error)
+	})
 }
