@@ -84,7 +84,9 @@ func newCluster(t *testing.T, cfg Config) *cluster {
 	return f
 }
 
-func startExecutor(t *testing.T, cfg Config) *Executor {
+func startExecutor(t *testing.T, cfg Config) *Executor { return startExecutorTB(t, cfg) }
+
+func startExecutorTB(t testing.TB, cfg Config) *Executor {
 	t.Helper()
 	// The machine-wide cache: the JS engine compiles once per machine.
 	cfg.Sandbox.CacheDir = jsenginetest.CompilationCacheDir(t)
