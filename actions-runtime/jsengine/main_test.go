@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/authok-edge/authok/actions-runtime/abi"
 	"github.com/authok-edge/authok/actions-runtime/jsengine"
@@ -43,6 +44,12 @@ func newRuntime(t testing.TB, cfg sandbox.Config) *sandbox.Runtime {
 		cache = c
 	}
 	cfg.Cache = cache
+	// Starting an engine instance takes about 50 ms, but seconds under the
+	// race detector on a loaded machine: the tests that are not about the
+	// start-up deadline must not trip on it.
+	if cfg.InitTimeout == 0 {
+		cfg.InitTimeout = time.Minute
+	}
 	rt, err := sandbox.New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("sandbox.New: %v", err)
