@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"io"
 	"mime"
 	"net/http"
@@ -63,18 +64,18 @@ const mediaWasm = "application/wasm"
 
 var actionRuntimes = []string{action.RuntimeNode16, action.RuntimeNode18, action.RuntimeNode20, action.RuntimeWasm}
 
-var actionListSpec = &listSpec{
-	fields: []string{
+var actionListSpec = &rest.ListSpec{
+	Fields: []string{
 		"id", "name", "supported_triggers", "code", "dependencies", "runtime", "secrets", "module_size",
 		"module_sha256", "deployed_version", "status", "all_changes_deployed", "built_at", "created_at", "updated_at",
 	},
-	sortable: []string{"id", "name", "runtime", "status", "created_at", "updated_at"},
-	filters: map[string]filterSpec{
+	Sortable: []string{"id", "name", "runtime", "status", "created_at", "updated_at"},
+	Filters: map[string]rest.FilterSpec{
 		"trigger_id":  {},
 		"trigger":     {},
 		"action_name": {},
-		"deployed":    {boolean: true},
-		"installed":   {boolean: true},
+		"deployed":    {Boolean: true},
+		"installed":   {Boolean: true},
 	},
 }
 
@@ -210,7 +211,7 @@ func (a *API) readActionInput(c *call, currentID string) (*actionInput, error) {
 		return a.readWasmUpload(c)
 	}
 	max := int64(base64.StdEncoding.EncodedLen(a.cfg.MaxModuleBytes)) + actionJSONSlack
-	o, err := readObject(c.r, max)
+	o, err := rest.ReadObject(c.r, max)
 	if err != nil {
 		return nil, err
 	}
@@ -229,16 +230,16 @@ func (a *API) readWasmUpload(c *call) (*actionInput, error) {
 		return nil, a.moduleTooLarge()
 	}
 	if err != nil {
-		return nil, badRequest(codeInvalidBody, "Could not read the request body.")
+		return nil, rest.BadRequest(rest.CodeInvalidBody, "Could not read the request body.")
 	}
 	if len(data) == 0 {
-		return nil, badRequest(codeInvalidBody, "The request body is empty; send the WebAssembly module.")
+		return nil, rest.BadRequest(rest.CodeInvalidBody, "The request body is empty; send the WebAssembly module.")
 	}
 	in := &actionInput{present: map[string]bool{"module": true, "runtime": true}, module: data, runtime: action.RuntimeWasm}
 	q := c.r.URL.Query()
-	if v, ok := single(q, "name"); ok {
+	if v, ok := rest.Single(q, "name"); ok {
 		if _, reason := checkActionName(v); reason != "" {
-			return nil, badRequest(codeInvalidQuery, "Invalid value %s for query parameter name (%s).", strconv.Quote(v), reason)
+			return nil, rest.BadRequest(rest.CodeInvalidQuery, "Invalid value %s for query parameter name (%s).", strconv.Quote(v), reason)
 		}
 		in.name, in.present["name"] = v, true
 	}
@@ -253,7 +254,7 @@ func (a *API) readWasmUpload(c *call) (*actionInput, error) {
 		}
 		ts, reason := parseTriggerIDs(ids)
 		if reason != "" {
-			return nil, badRequest(codeInvalidQuery, "Invalid value for query parameter supported_triggers (%s).", reason)
+			return nil, rest.BadRequest(rest.CodeInvalidQuery, "Invalid value for query parameter supported_triggers (%s).", reason)
 		}
 		in.triggers, in.present["supported_triggers"] = ts, true
 	}
@@ -287,37 +288,37 @@ func parseTriggerIDs(ids []string) ([]model.ActionTrigger, string) {
 	return out, ""
 }
 
-func (a *API) parseActionJSON(o *object, currentID string) (*actionInput, error) {
+func (a *API) parseActionJSON(o *rest.Object, currentID string) (*actionInput, error) {
 	in := &actionInput{present: map[string]bool{}}
-	o.readOnlyEqual("id", currentID)
-	o.ignoreReadOnly("string", "created_at", "updated_at", "built_at", "status", "module_sha256", "installed_integration_id")
-	o.ignoreReadOnly("object", "deployed_version", "integration")
-	o.ignoreReadOnly("boolean", "all_changes_deployed")
-	o.ignoreReadOnly("number", "module_size")
-	if o.stringChecked("name", &in.name, checkActionName) {
+	o.ReadOnlyEqual("id", currentID)
+	o.IgnoreReadOnly("string", "created_at", "updated_at", "built_at", "status", "module_sha256", "installed_integration_id")
+	o.IgnoreReadOnly("object", "deployed_version", "integration")
+	o.IgnoreReadOnly("boolean", "all_changes_deployed")
+	o.IgnoreReadOnly("number", "module_size")
+	if o.StringChecked("name", &in.name, checkActionName) {
 		in.present["name"] = true
 	}
 	if o.Enum("runtime", &in.runtime, actionRuntimes...) {
 		in.present["runtime"] = true
 	}
-	if raw, ok := o.take("code"); ok {
+	if raw, ok := o.Take("code"); ok {
 		var s string
-		if o.stringValue("code", raw, &s) {
+		if o.StringValue("code", raw, &s) {
 			if len(s) > maxActionCodeBytes {
-				o.errs.add("Invalid value for field code (at most %d bytes)", maxActionCodeBytes)
+				o.Errs().Add("Invalid value for field code (at most %d bytes)", maxActionCodeBytes)
 			} else {
 				in.code, in.present["code"] = s, true
 			}
 		}
 	}
-	if raw, ok := o.take("module"); ok {
+	if raw, ok := o.Take("module"); ok {
 		var s string
-		if jsonKind(raw) != "string" || json.Unmarshal(raw, &s) != nil {
-			o.errs.add("Invalid value for field module (expected the WebAssembly module in base64)")
+		if rest.JSONKind(raw) != "string" || json.Unmarshal(raw, &s) != nil {
+			o.Errs().Add("Invalid value for field module (expected the WebAssembly module in base64)")
 		} else if base64.StdEncoding.DecodedLen(len(s)) > a.cfg.MaxModuleBytes+2 {
 			return nil, a.moduleTooLarge()
 		} else if m, err := decodeBase64(s); err != nil {
-			o.errs.add("Invalid value for field module (not base64: %v)", err)
+			o.Errs().Add("Invalid value for field module (not base64: %v)", err)
 		} else if len(m) > a.cfg.MaxModuleBytes {
 			return nil, a.moduleTooLarge()
 		} else {
@@ -326,13 +327,13 @@ func (a *API) parseActionJSON(o *object, currentID string) (*actionInput, error)
 	}
 	if deps, ok := o.Objects("dependencies"); ok {
 		for _, d := range deps {
-			d.ignoreAll()
+			d.IgnoreAll()
 		}
 		if len(deps) > 0 {
-			o.errs.add("Invalid value for field dependencies (npm dependencies are not supported yet; bundle what the action needs into its code)")
+			o.Errs().Add("Invalid value for field dependencies (npm dependencies are not supported yet; bundle what the action needs into its code)")
 		}
 	}
-	if list, ok := o.take("supported_triggers"); ok {
+	if list, ok := o.Take("supported_triggers"); ok {
 		if ts, ok := parseSupportedTriggers(o, list); ok {
 			in.triggers, in.present["supported_triggers"] = ts, true
 		}
@@ -340,8 +341,8 @@ func (a *API) parseActionJSON(o *object, currentID string) (*actionInput, error)
 	if secrets, ok := o.Objects("secrets"); ok {
 		in.secrets, in.present["secrets"] = parseSecrets(o, secrets), true
 	}
-	o.finish()
-	return in, o.errs.err()
+	o.Finish()
+	return in, o.Errs().Err()
 }
 
 // decodeBase64 accepts standard base64 with or without padding.
@@ -350,56 +351,49 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// ignoreAll marks every member read (their content does not matter).
-func (o *object) ignoreAll() {
-	for k := range o.m {
-		o.used[k] = true
-	}
-}
-
 // parseSupportedTriggers reads [{id, version?, status?}] or, the backend
 // form, ["credentials-exchange", ...].
-func parseSupportedTriggers(o *object, raw json.RawMessage) ([]model.ActionTrigger, bool) {
+func parseSupportedTriggers(o *rest.Object, raw json.RawMessage) ([]model.ActionTrigger, bool) {
 	var elems []json.RawMessage
-	if jsonKind(raw) != "array" || json.Unmarshal(raw, &elems) != nil {
-		o.fail("supported_triggers", raw, "expected array of triggers")
+	if rest.JSONKind(raw) != "array" || json.Unmarshal(raw, &elems) != nil {
+		o.Fail("supported_triggers", raw, "expected array of triggers")
 		return nil, false
 	}
 	var ids, versions []string
 	ok := true
 	for i, e := range elems {
 		name := fmt.Sprintf("supported_triggers[%d]", i)
-		switch jsonKind(e) {
+		switch rest.JSONKind(e) {
 		case "string":
 			var s string
 			_ = json.Unmarshal(e, &s)
 			ids, versions = append(ids, s), append(versions, "")
 		case "object":
-			child, _, _ := o.objectValue(name, e)
+			child, _, _ := o.ObjectValue(name, e)
 			var id, version, status string
-			if !child.stringChecked("id", &id, checkToken(64)) && !child.has("id") {
-				child.missing("id")
+			if !child.StringChecked("id", &id, rest.CheckToken(64)) && !child.Has("id") {
+				child.Missing("id")
 			}
-			child.stringChecked("version", &version, func(s string) (string, string) {
-				if len(s) > maxTriggerVersion || hasSpaceOrControl(s) {
+			child.StringChecked("version", &version, func(s string) (string, string) {
+				if len(s) > maxTriggerVersion || rest.HasSpaceOrControl(s) {
 					return "", fmt.Sprintf("at most %d characters without spaces", maxTriggerVersion)
 				}
 				return s, ""
 			})
-			child.stringChecked("status", &status, nil) // read-only
-			child.finish()
+			child.StringChecked("status", &status, nil) // read-only
+			child.Finish()
 			ids, versions = append(ids, id), append(versions, version)
 		default:
-			o.fail(name, e, "expected a trigger id or {id, version}")
+			o.Fail(name, e, "expected a trigger id or {id, version}")
 			ok = false
 		}
 	}
-	if !ok || !o.errs.empty() {
+	if !ok || !o.Errs().Empty() {
 		return nil, false
 	}
 	ts, reason := parseTriggerIDs(ids)
 	if reason != "" {
-		o.errs.add("Invalid value for field supported_triggers (%s)", reason)
+		o.Errs().Add("Invalid value for field supported_triggers (%s)", reason)
 		return nil, false
 	}
 	for i := range ts {
@@ -412,35 +406,35 @@ func parseSupportedTriggers(o *object, raw json.RawMessage) ([]model.ActionTrigg
 
 // parseSecrets reads [{name, value?, updated_at?}]. A value is never put
 // in a message.
-func parseSecrets(o *object, list []*object) []secretInput {
+func parseSecrets(o *rest.Object, list []*rest.Object) []secretInput {
 	if len(list) > maxActionSecrets {
-		o.errs.add("Invalid value for field secrets (at most %d secrets)", maxActionSecrets)
+		o.Errs().Add("Invalid value for field secrets (at most %d secrets)", maxActionSecrets)
 	}
 	out := make([]secretInput, 0, len(list))
 	seen := map[string]bool{}
 	for _, so := range list {
 		var s secretInput
-		if so.stringChecked("name", &s.name, checkToken(maxSecretNameLen)) {
+		if so.StringChecked("name", &s.name, rest.CheckToken(maxSecretNameLen)) {
 			if seen[s.name] {
-				so.errs.add("Invalid value %s for field %s (duplicate secret)", strconv.Quote(s.name), so.field("name"))
+				so.Errs().Add("Invalid value %s for field %s (duplicate secret)", strconv.Quote(s.name), so.Field("name"))
 			}
 			seen[s.name] = true
-		} else if !so.has("name") {
-			so.missing("name")
+		} else if !so.Has("name") {
+			so.Missing("name")
 		}
-		if raw, ok := so.take("value"); ok {
+		if raw, ok := so.Take("value"); ok {
 			var v string
 			switch {
-			case jsonKind(raw) != "string" || json.Unmarshal(raw, &v) != nil:
-				so.errs.add("Invalid value for field %s (expected string)", so.field("value"))
+			case rest.JSONKind(raw) != "string" || json.Unmarshal(raw, &v) != nil:
+				so.Errs().Add("Invalid value for field %s (expected string)", so.Field("value"))
 			case len(v) > maxSecretValueBytes:
-				so.errs.add("Invalid value for field %s (at most %d bytes)", so.field("value"), maxSecretValueBytes)
+				so.Errs().Add("Invalid value for field %s (at most %d bytes)", so.Field("value"), maxSecretValueBytes)
 			default:
 				s.value, s.hasValue = v, true
 			}
 		}
-		so.ignoreReadOnly("string", "updated_at")
-		so.finish()
+		so.IgnoreReadOnly("string", "updated_at")
+		so.Finish()
 		out = append(out, s)
 	}
 	return out
@@ -472,19 +466,19 @@ func applyAction(old model.Action, in *actionInput, now model.Time) (model.Actio
 		nv.Module = in.module
 	}
 	kind, _ := action.ParseRuntime(nv.Runtime) // an enum of the body
-	v := &validationError{}
+	v := &rest.Problems{}
 	switch kind {
 	case action.KindWasm:
 		if in.present["code"] && in.code != "" {
-			v.add("Invalid value for field code (a wasm action has no code; send its module)")
+			v.Add("Invalid value for field code (a wasm action has no code; send its module)")
 		}
 		nv.Code = ""
 		if len(nv.Module) == 0 {
-			v.add("Missing required property: module (runtime wasm needs the WebAssembly module, in base64, or a Content-Type: application/wasm body)")
+			v.Add("Missing required property: module (runtime wasm needs the WebAssembly module, in base64, or a Content-Type: application/wasm body)")
 		}
 	default:
 		if in.present["module"] {
-			v.add("Invalid value for field module (a module needs runtime wasm)")
+			v.Add("Invalid value for field module (a module needs runtime wasm)")
 		}
 		nv.Module = nil
 	}
@@ -500,18 +494,18 @@ func applyAction(old model.Action, in *actionInput, now model.Time) (model.Actio
 			case i >= 0:
 				secrets = append(secrets, old.Secrets[i])
 			default:
-				v.add("Missing required property: value of secret %s (a new secret needs a value)", strconv.Quote(s.name))
+				v.Add("Missing required property: value of secret %s (a new secret needs a value)", strconv.Quote(s.name))
 			}
 		}
 		nv.Secrets = secrets
 	}
 	if nv.Name == "" {
-		v.add("Missing required property: name")
+		v.Add("Missing required property: name")
 	}
 	if len(nv.SupportedTriggers) == 0 {
-		v.add("Missing required property: supported_triggers")
+		v.Add("Missing required property: supported_triggers")
 	}
-	return nv, v.err()
+	return nv, v.Err()
 }
 
 // codeOf is what the Runner checks and runs for an action's draft.
@@ -594,13 +588,13 @@ func (a *API) runner(what string) (action.Runner, error) {
 func actionRepoError(err error, id, name string) error {
 	switch {
 	case errors.Is(err, repo.ErrDuplicate):
-		return apierror.New(http.StatusConflict, codeConflict, fmt.Sprintf("An action named %q already exists.", name))
+		return apierror.New(http.StatusConflict, rest.CodeConflict, fmt.Sprintf("An action named %q already exists.", name))
 	case errors.Is(err, repo.ErrInUse):
 		msg := err.Error()
 		if i := strings.Index(msg, repo.ErrInUse.Error()+": "); i >= 0 {
 			msg = msg[i+len(repo.ErrInUse.Error()+": "):]
 		}
-		return apierror.New(http.StatusConflict, codeConflict,
+		return apierror.New(http.StatusConflict, rest.CodeConflict,
 			fmt.Sprintf("The action cannot be deleted: %s. Remove its bindings, or delete with force=true to remove them too.", msg))
 	}
 	return repoError(err, whatAction, id)
@@ -609,23 +603,23 @@ func actionRepoError(err error, id, name string) error {
 // ---- handlers ----
 
 func (a *API) listActions(c *call) error {
-	q, err := parseListQuery(c.r.URL.Query(), actionListSpec)
+	q, err := rest.ParseListQuery(c.r.URL.Query(), actionListSpec)
 	if err != nil {
 		return err
 	}
 	// These filters look into arrays and relations: applied here, not by
 	// paginate's equality on rendered members.
-	f := q.filters
-	q.filters = nil
+	f := q.Filters
+	q.Filters = nil
 	var triggers []string
 	for _, id := range append(f["trigger_id"], f["trigger"]...) {
 		t, ok := findTrigger(id)
 		if !ok {
-			return badRequest(codeInvalidQuery, "Invalid value %s for query parameter trigger_id (unknown trigger).", strconv.Quote(id))
+			return rest.BadRequest(rest.CodeInvalidQuery, "Invalid value %s for query parameter trigger_id (unknown trigger).", strconv.Quote(id))
 		}
 		triggers = append(triggers, t.id)
 	}
-	all, err := collect(func(after string) ([]model.Action, string, error) {
+	all, err := rest.Collect(func(after string) ([]model.Action, string, error) {
 		return a.cfg.Repo.ListActions(c.ctx(), c.tenant.Name, after, 0)
 	})
 	if err != nil {
@@ -648,17 +642,17 @@ func (a *API) listActions(c *call) error {
 		}
 		kept = append(kept, act)
 	}
-	items, err := renderAll(kept, func(act model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, act) })
+	items, err := rest.RenderAll(kept, func(act model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, act) })
 	if err != nil {
 		return err
 	}
-	return writeNamedPage(c.w, paginate(items, q), "actions")
+	return writeNamedPage(c.w, rest.Paginate(items, q), "actions")
 }
 
 // writeNamedPage writes the list envelope with the page's items also
 // under name (actions, versions, bindings, triggers): the key the Go
 // SDKs' Actions list types read.
-func writeNamedPage(w http.ResponseWriter, p page, name string) error {
+func writeNamedPage(w http.ResponseWriter, p rest.Page, name string) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("mgmtapi: encode list: %w", err)
@@ -667,7 +661,7 @@ func writeNamedPage(w http.ResponseWriter, p page, name string) error {
 	if err != nil {
 		return fmt.Errorf("mgmtapi: encode list: %w", err)
 	}
-	return writeJSON(w, http.StatusOK, spliceMembers(b, [2]string{name, string(items)}), 0)
+	return rest.WriteJSON(w, http.StatusOK, rest.SpliceMembers(b, [2]string{name, string(items)}), 0)
 }
 
 // findAction reads the path's action.
@@ -681,7 +675,7 @@ func (a *API) findAction(c *call) (model.Action, error) {
 }
 
 func (a *API) getAction(c *call) error {
-	proj, err := parseProjection(c.r.URL.Query(), actionListSpec.fields)
+	proj, err := rest.ParseProjection(c.r.URL.Query(), actionListSpec.Fields)
 	if err != nil {
 		return err
 	}
@@ -689,7 +683,7 @@ func (a *API) getAction(c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeOne(c.w, http.StatusOK, act, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, proj, act.Version)
+	return rest.WriteOne(c.w, http.StatusOK, act, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, proj, act.Version)
 }
 
 func (a *API) createAction(c *call) error {
@@ -713,7 +707,7 @@ func (a *API) createAction(c *call) error {
 	if err != nil {
 		return actionRepoError(err, act.ID, act.Name)
 	}
-	return writeOne(c.w, http.StatusCreated, created, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, projection{}, created.Version)
+	return rest.WriteOne(c.w, http.StatusCreated, created, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, rest.Projection{}, created.Version)
 }
 
 func (a *API) updateAction(c *call) error {
@@ -725,11 +719,11 @@ func (a *API) updateAction(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := ifMatch(c.r)
+	want := rest.IfMatch(c.r)
 	now := a.now()
 	k := a.newChecker(c.ctx())
 	updated, err := a.cfg.Repo.UpdateAction(c.ctx(), c.tenant.Name, cur.ID, func(old model.Action) (model.Action, error) {
-		if err := checkVersion(want, old.Version); err != nil {
+		if err := want.Check(old.Version); err != nil {
 			return old, err
 		}
 		nv, err := applyAction(old, in, now)
@@ -747,15 +741,15 @@ func (a *API) updateAction(c *call) error {
 	if err != nil {
 		return actionRepoError(err, cur.ID, in.name)
 	}
-	return writeOne(c.w, http.StatusOK, updated, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, projection{}, updated.Version)
+	return rest.WriteOne(c.w, http.StatusOK, updated, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, rest.Projection{}, updated.Version)
 }
 
 func (a *API) deleteAction(c *call) error {
 	force := false
-	if v, ok := single(c.r.URL.Query(), "force"); ok {
+	if v, ok := rest.Single(c.r.URL.Query(), "force"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return badRequest(codeInvalidQuery, "Invalid value %s for query parameter force (expected true or false).", strconv.Quote(v))
+			return rest.BadRequest(rest.CodeInvalidQuery, "Invalid value %s for query parameter force (expected true or false).", strconv.Quote(v))
 		}
 		force = b
 	}
@@ -763,7 +757,7 @@ func (a *API) deleteAction(c *call) error {
 	if err := a.cfg.Repo.DeleteAction(c.ctx(), c.tenant.Name, id, force); err != nil {
 		return actionRepoError(err, id, "")
 	}
-	return noContent(c.w)
+	return rest.NoContent(c.w)
 }
 
 // ---- test ----
@@ -824,27 +818,27 @@ func (a *API) testAction(c *call) error {
 	if err != nil {
 		return err
 	}
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
 	var event json.RawMessage
 	for _, name := range []string{"payload", "event"} {
-		if raw, ok := o.take(name); ok {
-			if jsonKind(raw) != "object" {
-				o.fail(name, raw, "expected the trigger's event object")
+		if raw, ok := o.Take(name); ok {
+			if rest.JSONKind(raw) != "object" {
+				o.Fail(name, raw, "expected the trigger's event object")
 				continue
 			}
 			if event != nil {
-				o.errs.add("Fields payload and event are the same (send one)")
+				o.Errs().Add("Fields payload and event are the same (send one)")
 			}
 			event = raw
 		}
 	}
 	var triggerID string
-	o.stringChecked("trigger_id", &triggerID, checkToken(64))
-	o.finish()
-	if err := o.errs.err(); err != nil {
+	o.StringChecked("trigger_id", &triggerID, rest.CheckToken(64))
+	o.Finish()
+	if err := o.Errs().Err(); err != nil {
 		return err
 	}
 	if event == nil {
@@ -858,7 +852,7 @@ func (a *API) testAction(c *call) error {
 	if triggerID != "" {
 		t, found := findTrigger(triggerID)
 		if !found || !slices.ContainsFunc(act.SupportedTriggers, func(x model.ActionTrigger) bool { return x.ID == t.id }) {
-			return invalidField("Invalid value %s (string) for field trigger_id (the action supports %s)", strconv.Quote(triggerID), triggerList(act.SupportedTriggers))
+			return rest.InvalidField("Invalid value %s (string) for field trigger_id (the action supports %s)", strconv.Quote(triggerID), triggerList(act.SupportedTriggers))
 		}
 		trig, ok = t, true
 	}
@@ -867,7 +861,7 @@ func (a *API) testAction(c *call) error {
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, event); err != nil {
-		return badRequest(codeInvalidBody, "The event is not valid JSON.")
+		return rest.BadRequest(rest.CodeInvalidBody, "The event is not valid JSON.")
 	}
 	res, err := runner.Test(c.ctx(), codeOf(act), trig.abi, compact.Bytes())
 	view := testView{Commands: []commandView{}, Logs: [][2]string{}, Errors: []abi.ModuleError{}}
@@ -899,7 +893,7 @@ func (a *API) testAction(c *call) error {
 	if err != nil {
 		return fmt.Errorf("mgmtapi: encode test result: %w", err)
 	}
-	return writeJSON(c.w, http.StatusOK, spliceMembers(b, [2]string{"payload", string(b)}), 0)
+	return rest.WriteJSON(c.w, http.StatusOK, rest.SpliceMembers(b, [2]string{"payload", string(b)}), 0)
 }
 
 func triggerList(ts []model.ActionTrigger) string {

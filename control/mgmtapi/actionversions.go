@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"slices"
 
@@ -43,13 +44,13 @@ type actionRef struct {
 	UpdatedAt         model.Time            `json:"updated_at,omitzero"`
 }
 
-var versionListSpec = &listSpec{
-	fields: []string{
+var versionListSpec = &rest.ListSpec{
+	Fields: []string{
 		"id", "action_id", "action", "code", "dependencies", "runtime", "secrets", "supported_triggers",
 		"module_size", "module_sha256", "deployed", "number", "status", "errors", "built_at", "created_at", "updated_at",
 	},
-	sortable: []string{"number", "created_at", "status"},
-	filters:  map[string]filterSpec{"deployed": {boolean: true}},
+	Sortable: []string{"number", "created_at", "status"},
+	Filters:  map[string]rest.FilterSpec{"deployed": {Boolean: true}},
 }
 
 // buildStatus aggregates the nodes' build results of a version: failed
@@ -110,7 +111,7 @@ func (a *API) renderVersion(ctx context.Context, tenant string, act model.Action
 }
 
 func (a *API) listActionVersions(c *call) error {
-	q, err := parseListQuery(c.r.URL.Query(), versionListSpec)
+	q, err := rest.ParseListQuery(c.r.URL.Query(), versionListSpec)
 	if err != nil {
 		return err
 	}
@@ -122,15 +123,15 @@ func (a *API) listActionVersions(c *call) error {
 	if err != nil {
 		return err
 	}
-	items, err := renderAll(vs, a.renderVersion(c.ctx(), c.tenant.Name, act))
+	items, err := rest.RenderAll(vs, a.renderVersion(c.ctx(), c.tenant.Name, act))
 	if err != nil {
 		return err
 	}
-	return writeNamedPage(c.w, paginate(items, q), "versions")
+	return writeNamedPage(c.w, rest.Paginate(items, q), "versions")
 }
 
 func (a *API) getActionVersion(c *call) error {
-	proj, err := parseProjection(c.r.URL.Query(), versionListSpec.fields)
+	proj, err := rest.ParseProjection(c.r.URL.Query(), versionListSpec.Fields)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func (a *API) getActionVersion(c *call) error {
 	if err != nil {
 		return repoError(err, whatActionVersion, vid)
 	}
-	return writeOne(c.w, http.StatusOK, v, a.renderVersion(c.ctx(), c.tenant.Name, act), proj, v.Version)
+	return rest.WriteOne(c.w, http.StatusOK, v, a.renderVersion(c.ctx(), c.tenant.Name, act), proj, v.Version)
 }
 
 // readDeployBody reads the optional body of a deploy: none, null, or an
@@ -157,23 +158,23 @@ func (a *API) readDeployBody(c *call, rollback bool) (updateDraft bool, err erro
 	if err != nil || data == nil {
 		return false, err
 	}
-	o, err := parseObject(data)
+	o, err := rest.ParseObject(data)
 	if err != nil {
 		return false, err
 	}
 	if rollback {
 		o.Bool("update_draft", &updateDraft)
 	}
-	o.finish()
-	return updateDraft, o.errs.err()
+	o.Finish()
+	return updateDraft, o.Errs().Err()
 }
 
 // readRawJSON reads a JSON body that may be empty or null (nil then).
 func readRawJSON(r *http.Request, max int64) ([]byte, error) {
-	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+	if err := rest.CheckContentType(r.Header.Get("Content-Type")); err != nil {
 		return nil, err
 	}
-	data, err := readLimited(r, max)
+	data, err := rest.ReadLimited(r, max)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +248,7 @@ func (a *API) deploy(c *call, act model.Action, source func(cur model.Action) (m
 	if err != nil {
 		return err
 	}
-	return writeJSON(c.w, http.StatusOK, vv, ver.Version)
+	return rest.WriteJSON(c.w, http.StatusOK, vv, ver.Version)
 }
 
 // deployAction answers POST /actions/actions/{id}/deploy: the draft

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,9 +25,9 @@ const (
 	refBindingID  = "binding_id"
 )
 
-var bindingListSpec = &listSpec{
-	fields:   []string{"id", "trigger_id", "display_name", "action", "created_at", "updated_at"},
-	sortable: []string{},
+var bindingListSpec = &rest.ListSpec{
+	Fields:   []string{"id", "trigger_id", "display_name", "action", "created_at", "updated_at"},
+	Sortable: []string{},
 }
 
 // bindingView is a binding as the API renders it: its action in full.
@@ -65,7 +66,7 @@ func (a *API) bindingViews(ctx context.Context, tenant string, tb model.TriggerB
 }
 
 func (a *API) getBindings(c *call) error {
-	q, err := parseListQuery(c.r.URL.Query(), bindingListSpec)
+	q, err := rest.ParseListQuery(c.r.URL.Query(), bindingListSpec)
 	if err != nil {
 		return err
 	}
@@ -81,18 +82,18 @@ func (a *API) getBindings(c *call) error {
 	if err != nil {
 		return err
 	}
-	items := make([]item, 0, len(raws))
+	items := make([]rest.Item, 0, len(raws))
 	for _, raw := range raws {
-		it, err := newItem(raw)
+		it, err := rest.NewItem(raw)
 		if err != nil {
 			return err
 		}
 		items = append(items, it)
 	}
 	if tb.Version > 0 {
-		c.w.Header().Set("ETag", etag(tb.Version))
+		c.w.Header().Set("ETag", rest.ETag(tb.Version))
 	}
-	return writeNamedPage(c.w, paginate(items, q), "bindings")
+	return writeNamedPage(c.w, rest.Paginate(items, q), "bindings")
 }
 
 // bindingInput is one member of a PATCH body's bindings.
@@ -102,48 +103,48 @@ type bindingInput struct {
 	hasDisplayName    bool
 }
 
-func parseBindings(o *object) ([]bindingInput, error) {
+func parseBindings(o *rest.Object) ([]bindingInput, error) {
 	list, ok := o.Objects("bindings")
-	if !ok && !o.has("bindings") {
-		o.missing("bindings")
+	if !ok && !o.Has("bindings") {
+		o.Missing("bindings")
 	}
 	if len(list) > maxBindings {
-		o.errs.add("Invalid value for field bindings (at most %d)", maxBindings)
+		o.Errs().Add("Invalid value for field bindings (at most %d)", maxBindings)
 	}
 	out := make([]bindingInput, 0, len(list))
 	for _, bo := range list {
 		var in bindingInput
 		if ro, isNull, ok := bo.Object("ref"); ok && !isNull {
 			ro.Enum("type", &in.refType, refActionID, refActionName, refBindingID)
-			if !ro.has("type") {
-				ro.missing("type")
+			if !ro.Has("type") {
+				ro.Missing("type")
 			}
-			if !ro.stringChecked("value", &in.refValue, checkText(maxIdentifierLen)) && !ro.has("value") {
-				ro.missing("value")
+			if !ro.StringChecked("value", &in.refValue, rest.CheckText(maxIdentifierLen)) && !ro.Has("value") {
+				ro.Missing("value")
 			}
-			ro.finish()
+			ro.Finish()
 		} else {
 			if ok {
-				ro.finish()
+				ro.Finish()
 			}
-			bo.missing("ref")
+			bo.Missing("ref")
 		}
-		in.hasDisplayName = bo.stringChecked("display_name", &in.displayName, checkText(maxActionNameLen))
+		in.hasDisplayName = bo.StringChecked("display_name", &in.displayName, rest.CheckText(maxActionNameLen))
 		if secrets, ok := bo.Objects("secrets"); ok {
 			for _, s := range secrets {
-				s.ignoreAll()
+				s.IgnoreAll()
 			}
 			if len(secrets) > 0 {
-				bo.errs.add("Invalid value for field %s (binding secrets are not supported; set secrets on the action)", bo.field("secrets"))
+				bo.Errs().Add("Invalid value for field %s (binding secrets are not supported; set secrets on the action)", bo.Field("secrets"))
 			}
 		}
-		bo.ignoreReadOnly("string", "id", "trigger_id", "created_at", "updated_at")
-		bo.ignoreReadOnly("object", "action")
-		bo.finish()
+		bo.IgnoreReadOnly("string", "id", "trigger_id", "created_at", "updated_at")
+		bo.IgnoreReadOnly("object", "action")
+		bo.Finish()
 		out = append(out, in)
 	}
-	o.finish()
-	return out, o.errs.err()
+	o.Finish()
+	return out, o.Errs().Err()
 }
 
 // updateBindings answers PATCH /actions/triggers/{trigger_id}/bindings:
@@ -158,7 +159,7 @@ func (a *API) updateBindings(c *call) error {
 	if err != nil {
 		return err
 	}
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -172,11 +173,11 @@ func (a *API) updateBindings(c *call) error {
 			return err
 		}
 	}
-	want := ifMatch(c.r)
+	want := rest.IfMatch(c.r)
 	now := a.now()
 	tenant := c.tenant.Name
 	tb, err := a.cfg.Repo.UpdateTriggerBindings(c.ctx(), tenant, t.id, func(old model.TriggerBindings) (model.TriggerBindings, error) {
-		if err := checkVersion(want, old.Version); err != nil {
+		if err := want.Check(old.Version); err != nil {
 			return old, err
 		}
 		next := make([]model.ActionBinding, 0, len(ins))
@@ -187,7 +188,7 @@ func (a *API) updateBindings(c *call) error {
 			case refBindingID:
 				j := slices.IndexFunc(old.Bindings, func(x model.ActionBinding) bool { return x.ID == in.refValue })
 				if j < 0 {
-					return old, invalidField("Invalid value %s (string) for field %s (trigger %s has no such binding)", strconv.Quote(in.refValue), field, t.id)
+					return old, rest.InvalidField("Invalid value %s (string) for field %s (trigger %s has no such binding)", strconv.Quote(in.refValue), field, t.id)
 				}
 				b = old.Bindings[j]
 			default:
@@ -199,7 +200,7 @@ func (a *API) updateBindings(c *call) error {
 					act, err = a.cfg.Repo.GetAction(c.ctx(), tenant, in.refValue)
 				}
 				if errors.Is(err, repo.ErrNotFound) {
-					return old, invalidField("Invalid value %s (string) for field %s (no such action)", strconv.Quote(in.refValue), field)
+					return old, rest.InvalidField("Invalid value %s (string) for field %s (no such action)", strconv.Quote(in.refValue), field)
 				}
 				if err != nil {
 					return old, err
@@ -214,7 +215,7 @@ func (a *API) updateBindings(c *call) error {
 				b.DisplayName, b.UpdatedAt = in.displayName, now
 			}
 			if slices.ContainsFunc(next, func(x model.ActionBinding) bool { return x.ActionID == b.ActionID || x.ID == b.ID }) {
-				return old, invalidField("Invalid value %s (string) for field %s (the action is bound twice)", strconv.Quote(in.refValue), field)
+				return old, rest.InvalidField("Invalid value %s (string) for field %s (the action is bound twice)", strconv.Quote(in.refValue), field)
 			}
 			next = append(next, b)
 		}
@@ -222,15 +223,15 @@ func (a *API) updateBindings(c *call) error {
 		return old, nil
 	}, func(b model.ActionBinding, act model.Action) error {
 		if !slices.ContainsFunc(act.SupportedTriggers, func(x model.ActionTrigger) bool { return x.ID == t.id }) {
-			return invalidField("Invalid value for field bindings (action %q does not support trigger %s; it supports %s)", act.Name, t.id, triggerList(act.SupportedTriggers))
+			return rest.InvalidField("Invalid value for field bindings (action %q does not support trigger %s; it supports %s)", act.Name, t.id, triggerList(act.SupportedTriggers))
 		}
 		if act.DeployedVersionID == "" {
-			return invalidField("Invalid value for field bindings (action %q has never been deployed; deploy it before binding it)", act.Name)
+			return rest.InvalidField("Invalid value for field bindings (action %q has never been deployed; deploy it before binding it)", act.Name)
 		}
 		return nil
 	})
 	if errors.Is(err, repo.ErrNotFound) {
-		return invalidField("Invalid value for field bindings (a bound action was deleted meanwhile)")
+		return rest.InvalidField("Invalid value for field bindings (a bound action was deleted meanwhile)")
 	}
 	if err != nil {
 		var ae *apierror.Error
@@ -243,5 +244,5 @@ func (a *API) updateBindings(c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(c.w, http.StatusOK, map[string][]json.RawMessage{"bindings": raws}, tb.Version)
+	return rest.WriteJSON(c.w, http.StatusOK, map[string][]json.RawMessage{"bindings": raws}, tb.Version)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -53,43 +54,43 @@ func (in *clientInput) apply(c *model.Client) {
 
 // parseClient reads a POST or PATCH /clients body. Field-level problems
 // are collected and returned together as one 400 invalid_body.
-func parseClient(o *object, create bool, tenant string) (*clientInput, error) {
+func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, error) {
 	in := &clientInput{present: map[string]bool{}}
 
 	var s string
-	if o.stringChecked("client_id", &s, checkClientID) {
+	if o.StringChecked("client_id", &s, checkClientID) {
 		in.clientID = s
 	}
-	if o.has("client_secret") {
+	if o.Has("client_secret") {
 		var secret string
-		if o.stringChecked("client_secret", &secret, checkClientSecret) {
+		if o.StringChecked("client_secret", &secret, checkClientSecret) {
 			in.add("client_secret", func(c *model.Client) { c.ClientSecret = model.Secret(secret) })
 		}
 	}
-	if raw, ok := o.take("tenant"); ok {
+	if raw, ok := o.Take("tenant"); ok {
 		var t string
-		if jsonKind(raw) != "string" || json.Unmarshal(raw, &t) != nil || t != tenant {
-			o.fail("tenant", raw, "read-only: the tenant is the one the request is made to")
+		if rest.JSONKind(raw) != "string" || json.Unmarshal(raw, &t) != nil || t != tenant {
+			o.Fail("tenant", raw, "read-only: the tenant is the one the request is made to")
 		}
 	}
-	o.ignoreReadOnly("array", "signing_keys")
-	o.ignoreReadOnly("string", "created_at", "updated_at")
+	o.IgnoreReadOnly("array", "signing_keys")
+	o.IgnoreReadOnly("string", "created_at", "updated_at")
 
 	str := func(name string, check func(string) (string, string), set func(*model.Client, string)) {
 		var v string
-		if o.stringChecked(name, &v, check) {
+		if o.StringChecked(name, &v, check) {
 			in.add(name, func(c *model.Client) { set(c, v) })
 		}
 	}
 	str("name", checkClientName, func(c *model.Client, v string) { c.Name = v })
-	str("display_name", checkText(maxDisplayNameLen), func(c *model.Client, v string) { c.DisplayName = v })
-	str("description", checkText(maxDescriptionLen), func(c *model.Client, v string) { c.Description = v })
-	str("logo_uri", optionalWebURL(true), func(c *model.Client, v string) { c.LogoURI = v })
-	str("cross_origin_loc", optionalWebURL(true), func(c *model.Client, v string) { c.CrossOriginLoc = v })
-	str("custom_login_page", checkText(maxClientStringField), func(c *model.Client, v string) { c.CustomLoginPage = v })
-	str("custom_login_page_preview", checkText(maxClientStringField), func(c *model.Client, v string) { c.CustomLoginPagePreview = v })
-	str("form_template", checkText(maxClientStringField), func(c *model.Client, v string) { c.FormTemplate = v })
-	str("initiate_login_uri", optionalWebURL(false), func(c *model.Client, v string) { c.InitiateLoginURI = v })
+	str("display_name", rest.CheckText(maxDisplayNameLen), func(c *model.Client, v string) { c.DisplayName = v })
+	str("description", rest.CheckText(maxDescriptionLen), func(c *model.Client, v string) { c.Description = v })
+	str("logo_uri", rest.OptionalWebURL(true), func(c *model.Client, v string) { c.LogoURI = v })
+	str("cross_origin_loc", rest.OptionalWebURL(true), func(c *model.Client, v string) { c.CrossOriginLoc = v })
+	str("custom_login_page", rest.CheckText(maxClientStringField), func(c *model.Client, v string) { c.CustomLoginPage = v })
+	str("custom_login_page_preview", rest.CheckText(maxClientStringField), func(c *model.Client, v string) { c.CustomLoginPagePreview = v })
+	str("form_template", rest.CheckText(maxClientStringField), func(c *model.Client, v string) { c.FormTemplate = v })
+	str("initiate_login_uri", rest.OptionalWebURL(false), func(c *model.Client, v string) { c.InitiateLoginURI = v })
 
 	enum := func(name string, allowed []string, set func(*model.Client, string)) {
 		var v string
@@ -119,8 +120,8 @@ func parseClient(o *object, create bool, tenant string) (*clientInput, error) {
 	list := func(name string, check func(string) (string, string), set func(*model.Client, []string)) {
 		var v []string
 		if o.Strings(name, &v, check) {
-			if d, dup := firstDuplicate(v); dup {
-				o.errs.add("Invalid value %s for field %s (duplicate entry)", strconv.Quote(d), o.field(name))
+			if d, dup := rest.FirstDuplicate(v); dup {
+				o.Errs().Add("Invalid value %s for field %s (duplicate entry)", strconv.Quote(d), o.Field(name))
 				return
 			}
 			in.add(name, func(c *model.Client) { set(c, v) })
@@ -128,14 +129,14 @@ func parseClient(o *object, create bool, tenant string) (*clientInput, error) {
 	}
 	list("response_types", enumCheck(responseTypes), func(c *model.Client, v []string) { c.ResponseTypes = v })
 	list("grant_types", checkGrantType, func(c *model.Client, v []string) { c.GrantTypes = v })
-	list("allowed_origins", checkOrigin, func(c *model.Client, v []string) { c.AllowedOrigins = v })
-	list("web_origins", checkOrigin, func(c *model.Client, v []string) { c.WebOrigins = v })
-	list("client_aliases", checkToken(600), func(c *model.Client, v []string) { c.ClientAliases = v })
-	list("allowed_clients", checkToken(maxClientIDLen), func(c *model.Client, v []string) { c.AllowedClients = v })
-	list("allowed_logout_urls", checkRedirectURL, func(c *model.Client, v []string) { c.AllowedLogoutURLs = v })
+	list("allowed_origins", rest.CheckOrigin, func(c *model.Client, v []string) { c.AllowedOrigins = v })
+	list("web_origins", rest.CheckOrigin, func(c *model.Client, v []string) { c.WebOrigins = v })
+	list("client_aliases", rest.CheckToken(600), func(c *model.Client, v []string) { c.ClientAliases = v })
+	list("allowed_clients", rest.CheckToken(maxClientIDLen), func(c *model.Client, v []string) { c.AllowedClients = v })
+	list("allowed_logout_urls", rest.CheckRedirectURL, func(c *model.Client, v []string) { c.AllowedLogoutURLs = v })
 	// redirect_uris, or the SDK's callbacks (F.3).
-	if from, ok := o.pick("redirect_uris", "callbacks"); ok {
-		list(from, checkRedirectURL, func(c *model.Client, v []string) { c.RedirectURIs = v })
+	if from, ok := o.Pick("redirect_uris", "callbacks"); ok {
+		list(from, rest.CheckRedirectURL, func(c *model.Client, v []string) { c.RedirectURIs = v })
 		if from == "callbacks" {
 			in.present["redirect_uris"] = true
 		}
@@ -152,7 +153,7 @@ func parseClient(o *object, create bool, tenant string) (*clientInput, error) {
 			ek.String("cert", &k.Cert)
 			ek.String("subject", &k.Subject)
 		}
-		ek.finish()
+		ek.Finish()
 		in.add("encryption_key", func(c *model.Client) { c.EncryptionKey = k })
 	}
 	if addons, ok := parseAddons(o); ok {
@@ -163,29 +164,29 @@ func parseClient(o *object, create bool, tenant string) (*clientInput, error) {
 		in.add("client_metadata", func(c *model.Client) { c.ClientMetadata = md })
 	}
 	var jwks *model.JWKS
-	if o.JWKS("jwks", &jwks) {
+	if readJWKS(o, "jwks", &jwks) {
 		in.add("jwks", func(c *model.Client) { c.JWKS = jwks })
 	}
 
 	if create {
-		if !in.present["name"] && !o.has("name") {
-			o.missing("name")
+		if !in.present["name"] && !o.Has("name") {
+			o.Missing("name")
 		}
 	}
 	if in.present["name"] {
 		var probe model.Client
 		in.apply(&probe)
 		if probe.Name == "" {
-			o.errs.add("Invalid value \"\" (string) for field name (must not be empty)")
+			o.Errs().Add("Invalid value \"\" (string) for field name (must not be empty)")
 		}
 	}
-	o.finish()
-	return in, o.errs.err()
+	o.Finish()
+	return in, o.Errs().Err()
 }
 
 // aliasBool reads a boolean that has an SDK alias (F.3).
-func aliasBool(o *object, in *clientInput, name, alias string, set func(*model.Client, bool)) {
-	from, ok := o.pick(name, alias)
+func aliasBool(o *rest.Object, in *clientInput, name, alias string, set func(*model.Client, bool)) {
+	from, ok := o.Pick(name, alias)
 	if !ok {
 		return
 	}
@@ -225,20 +226,20 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // may hold '|' and '/' (they travel escaped in paths), not whitespace or
 // control characters.
 func checkClientID(s string) (string, string) {
-	return checkToken(maxClientIDLen)(s)
+	return rest.CheckToken(maxClientIDLen)(s)
 }
 
 func checkClientSecret(s string) (string, string) {
-	if len(s) < minClientSecretLen || len(s) > maxClientSecretLen || hasSpaceOrControl(s) {
+	if len(s) < minClientSecretLen || len(s) > maxClientSecretLen || rest.HasSpaceOrControl(s) {
 		return "", fmt.Sprintf("must be %d to %d characters without spaces", minClientSecretLen, maxClientSecretLen)
 	}
 	return s, ""
 }
 
-func checkClientMetadata(o *object, md map[string]string) bool {
+func checkClientMetadata(o *rest.Object, md map[string]string) bool {
 	ok := true
 	if len(md) > maxMetadataKeys {
-		o.errs.add("Invalid value for field client_metadata (at most %d keys)", maxMetadataKeys)
+		o.Errs().Add("Invalid value for field client_metadata (at most %d keys)", maxMetadataKeys)
 		ok = false
 	}
 	keys := make([]string, 0, len(md))
@@ -248,11 +249,11 @@ func checkClientMetadata(o *object, md map[string]string) bool {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !metadataKeyRE.MatchString(k) {
-			o.errs.add("Invalid key %s for field client_metadata (letters, digits, _ and -, at most 255)", strconv.Quote(k))
+			o.Errs().Add("Invalid key %s for field client_metadata (letters, digits, _ and -, at most 255)", strconv.Quote(k))
 			ok = false
 		}
 		if utf8.RuneCountInString(md[k]) > maxMetadataValueLen {
-			o.errs.add("Invalid value for field client_metadata.%s (at most %d characters)", k, maxMetadataValueLen)
+			o.Errs().Add("Invalid value for field client_metadata.%s (at most %d characters)", k, maxMetadataValueLen)
 			ok = false
 		}
 	}
@@ -261,21 +262,21 @@ func checkClientMetadata(o *object, md map[string]string) bool {
 
 // parseJWTConfiguration reads jwt_configuration; given members replace
 // the stored ones, null resets the object.
-func parseJWTConfiguration(o *object, in *clientInput) {
+func parseJWTConfiguration(o *rest.Object, in *clientInput) {
 	jc, wasNull, ok := o.Object("jwt_configuration")
 	if !ok {
 		return
 	}
-	defer jc.finish()
+	defer jc.Finish()
 	if wasNull {
 		in.add("jwt_configuration", func(c *model.Client) { c.JWTConfiguration = model.JWTConfiguration{} })
 		return
 	}
 	var sets []func(*model.JWTConfiguration)
 	// lifetime_in_seconds: a number or a numeric string (C.2).
-	if raw, ok := jc.take("lifetime_in_seconds"); ok {
-		n, valid := intValue(raw)
-		if !valid && jsonKind(raw) == "string" {
+	if raw, ok := jc.Take("lifetime_in_seconds"); ok {
+		n, valid := rest.IntValue(raw)
+		if !valid && rest.JSONKind(raw) == "string" {
 			var s string
 			_ = json.Unmarshal(raw, &s)
 			v, err := strconv.Atoi(strings.TrimSpace(s))
@@ -283,9 +284,9 @@ func parseJWTConfiguration(o *object, in *clientInput) {
 		}
 		switch {
 		case !valid:
-			jc.fail("lifetime_in_seconds", raw, "expected integer")
+			jc.Fail("lifetime_in_seconds", raw, "expected integer")
 		case n < 1 || n > maxTokenLifetime:
-			jc.fail("lifetime_in_seconds", raw, fmt.Sprintf("must be between 1 and %d", maxTokenLifetime))
+			jc.Fail("lifetime_in_seconds", raw, fmt.Sprintf("must be between 1 and %d", maxTokenLifetime))
 		default:
 			sets = append(sets, func(j *model.JWTConfiguration) { j.LifetimeInSeconds = int(n) })
 		}
@@ -295,12 +296,12 @@ func parseJWTConfiguration(o *object, in *clientInput) {
 		v := b
 		sets = append(sets, func(j *model.JWTConfiguration) { j.SecretEncoded = v })
 	}
-	if raw, ok := jc.take("scopes"); ok {
+	if raw, ok := jc.Take("scopes"); ok {
 		var m map[string]any
-		if isNull(raw) {
+		if rest.IsNull(raw) {
 			sets = append(sets, func(j *model.JWTConfiguration) { j.Scopes = nil })
-		} else if jsonKind(raw) != "object" || json.Unmarshal(raw, &m) != nil {
-			jc.fail("scopes", raw, "expected object")
+		} else if rest.JSONKind(raw) != "object" || json.Unmarshal(raw, &m) != nil {
+			jc.Fail("scopes", raw, "expected object")
 		} else {
 			sets = append(sets, func(j *model.JWTConfiguration) { j.Scopes = m })
 		}
@@ -317,15 +318,15 @@ func parseJWTConfiguration(o *object, in *clientInput) {
 
 // readAlg reads a token signing algorithm: RS256, PS256, ES256 or EdDSA;
 // HS256 is refused as not supported yet.
-func readAlg(o *object, name string) (string, bool) {
-	raw, ok := o.m[name]
+func readAlg(o *rest.Object, name string) (string, bool) {
+	raw, ok := o.Peek(name)
 	if !ok {
 		return "", false
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil && s == model.SigningAlgHS256 {
-		o.take(name)
-		o.fail(name, raw, "HS256 is not supported yet; allowed: "+strings.Join(tokenAlgs, ", "))
+		o.Take(name)
+		o.Fail(name, raw, "HS256 is not supported yet; allowed: "+strings.Join(tokenAlgs, ", "))
 		return "", false
 	}
 	var alg string
@@ -337,12 +338,12 @@ func readAlg(o *object, name string) (string, bool) {
 
 // parseRefreshToken reads refresh_token; given members replace the stored
 // ones, null resets the policy.
-func parseRefreshToken(o *object, in *clientInput) {
+func parseRefreshToken(o *rest.Object, in *clientInput) {
 	rt, wasNull, ok := o.Object("refresh_token")
 	if !ok {
 		return
 	}
-	defer rt.finish()
+	defer rt.Finish()
 	if wasNull {
 		in.add("refresh_token", func(c *model.Client) { c.RefreshToken = model.RefreshToken{} })
 		return
@@ -387,12 +388,12 @@ func parseRefreshToken(o *object, in *clientInput) {
 }
 
 // parseMobile reads mobile; android and ios each replace the stored one.
-func parseMobile(o *object, in *clientInput) {
+func parseMobile(o *rest.Object, in *clientInput) {
 	mo, wasNull, ok := o.Object("mobile")
 	if !ok {
 		return
 	}
-	defer mo.finish()
+	defer mo.Finish()
 	if wasNull {
 		in.add("mobile", func(c *model.Client) { c.Mobile = model.Mobile{} })
 		return
@@ -402,20 +403,20 @@ func parseMobile(o *object, in *clientInput) {
 		var a *model.MobileAndroid
 		if !isNull {
 			a = &model.MobileAndroid{}
-			an.stringChecked("app_package_name", &a.AppPackageName, checkText(255))
+			an.StringChecked("app_package_name", &a.AppPackageName, rest.CheckText(255))
 			an.Strings("sha256_cert_fingerprints", &a.SHA256CertFingerprints, checkFingerprint)
 		}
-		an.finish()
+		an.Finish()
 		sets = append(sets, func(m *model.Mobile) { m.Android = a })
 	}
 	if ios, isNull, ok := mo.Object("ios"); ok {
 		var i *model.MobileIOS
 		if !isNull {
 			i = &model.MobileIOS{}
-			ios.stringChecked("team_id", &i.TeamID, checkText(64))
-			ios.stringChecked("app_bundle_identifier", &i.AppBundleIdentifier, checkText(255))
+			ios.StringChecked("team_id", &i.TeamID, rest.CheckText(64))
+			ios.StringChecked("app_bundle_identifier", &i.AppBundleIdentifier, rest.CheckText(255))
 		}
-		ios.finish()
+		ios.Finish()
 		sets = append(sets, func(m *model.Mobile) { m.IOS = i })
 	}
 	in.add("mobile", func(c *model.Client) {
@@ -435,12 +436,12 @@ func checkFingerprint(s string) (string, string) {
 }
 
 // parseNativeSocialLogin reads native_social_login{apple, facebook}.
-func parseNativeSocialLogin(o *object, in *clientInput) {
+func parseNativeSocialLogin(o *rest.Object, in *clientInput) {
 	nsl, wasNull, ok := o.Object("native_social_login")
 	if !ok {
 		return
 	}
-	defer nsl.finish()
+	defer nsl.Finish()
 	if wasNull {
 		in.add("native_social_login", func(c *model.Client) { c.NativeSocialLogin = model.NativeSocialLogin{} })
 		return
@@ -454,11 +455,11 @@ func parseNativeSocialLogin(o *object, in *clientInput) {
 		var e *model.Enabled
 		if !isNull {
 			e = &model.Enabled{}
-			if !p.Bool("enabled", &e.Enabled) && !p.has("enabled") {
-				p.missing("enabled")
+			if !p.Bool("enabled", &e.Enabled) && !p.Has("enabled") {
+				p.Missing("enabled")
 			}
 		}
-		p.finish()
+		p.Finish()
 		if provider == "apple" {
 			sets = append(sets, func(n *model.NativeSocialLogin) { n.Apple = e })
 		} else {
@@ -475,7 +476,7 @@ func parseNativeSocialLogin(o *object, in *clientInput) {
 // parseAddons reads addons: an object of add-on settings objects, kept
 // verbatim (settings this server does not interpret survive). The samlp
 // add-on's members that the SAML IdP reads are type-checked.
-func parseAddons(o *object) (model.Addons, bool) {
+func parseAddons(o *rest.Object) (model.Addons, bool) {
 	ad, wasNull, ok := o.Object("addons")
 	if !ok {
 		return nil, false
@@ -485,16 +486,12 @@ func parseAddons(o *object) (model.Addons, bool) {
 	}
 	out := model.Addons{}
 	valid := true
-	names := make([]string, 0, len(ad.m))
-	for k := range ad.m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range ad.Names() {
+		raw, _ := ad.Peek(name)
 		child, isNull, ok := ad.Object(name)
 		if !ok || isNull {
 			if ok {
-				ad.fail(name, ad.m[name], "expected object")
+				ad.Fail(name, raw, "expected object")
 			}
 			valid = false
 			continue
@@ -502,27 +499,27 @@ func parseAddons(o *object) (model.Addons, bool) {
 		if name == "samlp" {
 			var s string
 			child.String("audience", &s)
-			child.stringChecked("consumer", &s, func(v string) (string, string) {
+			child.StringChecked("consumer", &s, func(v string) (string, string) {
 				if v == "" {
 					return "", ""
 				}
-				return checkRedirectURL(v)
+				return rest.CheckRedirectURL(v)
 			})
 			if attrs, ok := child.Objects("attributes"); ok {
 				for _, a := range attrs {
 					var n, v string
-					if !a.String("name", &n) && !a.has("name") {
-						a.missing("name")
+					if !a.String("name", &n) && !a.Has("name") {
+						a.Missing("name")
 					}
-					if !a.String("value", &v) && !a.has("value") {
-						a.missing("value")
+					if !a.String("value", &v) && !a.Has("value") {
+						a.Missing("value")
 					}
-					a.finish()
+					a.Finish()
 				}
 			}
 		}
 		var buf bytes.Buffer
-		_ = json.Compact(&buf, ad.m[name])
+		_ = json.Compact(&buf, raw)
 		out[name] = json.RawMessage(buf.Bytes())
 	}
 	return out, valid

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"strconv"
 
@@ -12,10 +13,10 @@ import (
 	"github.com/authok-edge/authok/shared/repo"
 )
 
-var grantListSpec = &listSpec{
-	fields:   []string{"id", "client_id", "audience", "scope", "created_at", "updated_at"},
-	sortable: []string{"id", "client_id", "audience", "created_at", "updated_at"},
-	filters: map[string]filterSpec{
+var grantListSpec = &rest.ListSpec{
+	Fields:   []string{"id", "client_id", "audience", "scope", "created_at", "updated_at"},
+	Sortable: []string{"id", "client_id", "audience", "created_at", "updated_at"},
+	Filters: map[string]rest.FilterSpec{
 		"client_id": {},
 		"audience":  {},
 	},
@@ -38,71 +39,72 @@ type grantInput struct {
 
 // parseGrant reads a POST or PATCH /client-grants body; currentID is the
 // id of the grant being updated ("" on create).
-func parseGrant(o *object, create bool, currentID string) (*grantInput, error) {
+func parseGrant(o *rest.Object, create bool, currentID string) (*grantInput, error) {
 	in := &grantInput{}
-	o.readOnlyEqual("id", currentID)
-	o.ignoreReadOnly("string", "created_at", "updated_at")
-	if !o.stringChecked("client_id", &in.clientID, checkToken(maxClientIDLen)) && create && !o.has("client_id") {
-		o.missing("client_id")
+	o.ReadOnlyEqual("id", currentID)
+	o.IgnoreReadOnly("string", "created_at", "updated_at")
+	if !o.StringChecked("client_id", &in.clientID, rest.CheckToken(maxClientIDLen)) && create && !o.Has("client_id") {
+		o.Missing("client_id")
 	}
-	if !o.stringChecked("audience", &in.audience, checkToken(maxIdentifierLen)) && create && !o.has("audience") {
-		o.missing("audience")
+	if !o.StringChecked("audience", &in.audience, rest.CheckToken(maxIdentifierLen)) && create && !o.Has("audience") {
+		o.Missing("audience")
 	}
-	if o.Strings("scope", &in.scope, checkToken(maxScopeValueLen)) {
+	if o.Strings("scope", &in.scope, rest.CheckToken(maxScopeValueLen)) {
 		in.hasScope = true
 		if in.scope == nil {
 			in.scope = []string{}
 		}
-		if d, dup := firstDuplicate(in.scope); dup {
-			o.errs.add("Invalid value %s for field scope (duplicate entry)", strconv.Quote(d))
+		if d, dup := rest.FirstDuplicate(in.scope); dup {
+			o.Errs().Add("Invalid value %s for field scope (duplicate entry)", strconv.Quote(d))
 		}
-	} else if create && !o.has("scope") {
-		o.missing("scope")
+	} else if create && !o.Has("scope") {
+		o.Missing("scope")
 	}
-	o.finish()
-	return in, o.errs.err()
+	o.Finish()
+	return in, o.Errs().Err()
 }
 
 // checkGrantScopes fails when scope names a scope rs does not define.
 func checkGrantScopes(rs model.ResourceServer, scope []string) error {
-	v := &validationError{}
+	v := &rest.Problems{}
 	for i, s := range scope {
 		if !rs.HasScope(s) {
-			v.add("Invalid value %s (string) for field scope[%d] (the resource server %s does not define it)", strconv.Quote(s), i, strconv.Quote(rs.Identifier))
+			v.Add("Invalid value %s (string) for field scope[%d] (the resource server %s does not define it)", strconv.Quote(s), i, strconv.Quote(rs.Identifier))
 		}
 	}
-	return v.err()
+	return v.Err()
 }
 
 // ---- handlers ----
 
+// clientGrants is the client grant resource.
+var clientGrants = rest.Resource[model.ClientGrant]{
+	Spec: grantListSpec, Render: renderGrant,
+	Version: func(g model.ClientGrant) uint64 { return g.Version },
+}
+
 func (a *API) listGrants(c *call) error {
-	q, err := parseListQuery(c.r.URL.Query(), grantListSpec)
+	q, err := clientGrants.ParseList(c.r)
 	if err != nil {
 		return err
 	}
 	// Grants store the canonical Management API identifier.
 	canonicalAudienceFilter(q, "audience", c.tenant.Internal.Issuer)
-	return writeList(c, q, func(after string) ([]model.ClientGrant, string, error) {
+	return clientGrants.List(c.w, q, func(after string) ([]model.ClientGrant, string, error) {
 		return a.cfg.Repo.ListClientGrants(c.ctx(), c.tenant.Name, after, 0)
-	}, renderGrant)
+	})
 }
 
 func (a *API) getGrant(c *call) error {
-	proj, err := parseProjection(c.r.URL.Query(), grantListSpec.fields)
-	if err != nil {
-		return err
-	}
 	id := c.r.PathValue("id")
-	g, err := a.cfg.Repo.GetClientGrant(c.ctx(), c.tenant.Name, id)
-	if err != nil {
-		return repoError(err, whatGrant, id)
-	}
-	return writeOne(c.w, http.StatusOK, g, renderGrant, proj, g.Version)
+	return clientGrants.Get(c.w, c.r, func() (model.ClientGrant, error) {
+		g, err := a.cfg.Repo.GetClientGrant(c.ctx(), c.tenant.Name, id)
+		return g, repoError(err, whatGrant, id)
+	})
 }
 
 func (a *API) createGrant(c *call) error {
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -130,20 +132,20 @@ func (a *API) createGrant(c *call) error {
 	})
 	switch {
 	case errors.Is(err, repo.ErrDuplicate):
-		return apierror.New(http.StatusConflict, codeConflict,
+		return apierror.New(http.StatusConflict, rest.CodeConflict,
 			fmt.Sprintf("A client grant for client %q and audience %q already exists.", g.ClientID, g.Audience))
 	case errors.Is(err, repo.ErrNotFound):
 		// The client or the API was deleted since it was read.
-		return notFound(codeInexistentClient, "The client or the resource server does not exist.")
+		return rest.NotFound(codeInexistentClient, "The client or the resource server does not exist.")
 	case err != nil:
 		return repoError(err, whatGrant, g.ID)
 	}
-	return writeOne(c.w, http.StatusCreated, created, renderGrant, projection{}, created.Version)
+	return clientGrants.Created(c.w, created)
 }
 
 func (a *API) updateGrant(c *call) error {
 	id := c.r.PathValue("id")
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -155,7 +157,6 @@ func (a *API) updateGrant(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := ifMatch(c.r)
 	now := a.now()
 	// New scopes are checked against the API version the update is
 	// conditioned on (repo.GrantCheck).
@@ -165,15 +166,15 @@ func (a *API) updateGrant(c *call) error {
 		}
 		return checkGrantScopes(rs, g.Scope)
 	}
-	updated, err := a.cfg.Repo.UpdateClientGrantChecked(c.ctx(), c.tenant.Name, id, func(old model.ClientGrant) (model.ClientGrant, error) {
-		if err := checkVersion(want, old.Version); err != nil {
-			return old, err
-		}
+	cas := func(fn func(model.ClientGrant) (model.ClientGrant, error)) (model.ClientGrant, error) {
+		return a.cfg.Repo.UpdateClientGrantChecked(c.ctx(), c.tenant.Name, id, fn, check)
+	}
+	updated, err := clientGrants.Update(c.r, cas, func(old model.ClientGrant) (model.ClientGrant, error) {
 		if in.clientID != "" && in.clientID != old.ClientID {
-			return old, invalidField("Invalid value %s (string) for field client_id (a grant's client_id is immutable)", strconv.Quote(in.clientID))
+			return old, rest.InvalidField("Invalid value %s (string) for field client_id (a grant's client_id is immutable)", strconv.Quote(in.clientID))
 		}
 		if in.audience != "" && canonicalAudience(c.tenant.Internal.Issuer, in.audience) != old.Audience {
-			return old, invalidField("Invalid value %s (string) for field audience (a grant's audience is immutable)", strconv.Quote(in.audience))
+			return old, rest.InvalidField("Invalid value %s (string) for field audience (a grant's audience is immutable)", strconv.Quote(in.audience))
 		}
 		ng := old
 		if in.hasScope {
@@ -181,17 +182,16 @@ func (a *API) updateGrant(c *call) error {
 		}
 		ng.UpdatedAt = now
 		return ng, nil
-	}, check)
+	})
 	if err != nil {
 		return repoError(err, whatGrant, id)
 	}
-	return writeOne(c.w, http.StatusOK, updated, renderGrant, projection{}, updated.Version)
+	return clientGrants.OK(c.w, updated)
 }
 
 func (a *API) deleteGrant(c *call) error {
 	id := c.r.PathValue("id")
-	if err := a.cfg.Repo.DeleteClientGrant(c.ctx(), c.tenant.Name, id); err != nil {
-		return repoError(err, whatGrant, id)
-	}
-	return noContent(c.w)
+	return rest.Delete(c.w, func() error {
+		return repoError(a.cfg.Repo.DeleteClientGrant(c.ctx(), c.tenant.Name, id), whatGrant, id)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"slices"
 	"strconv"
@@ -60,8 +61,8 @@ func normalizeGrantType(g string) string {
 	return g
 }
 
-var clientListSpec = &listSpec{
-	fields: []string{
+var clientListSpec = &rest.ListSpec{
+	Fields: []string{
 		"client_id", "client_secret", "tenant", "name", "display_name", "description", "logo_uri",
 		"app_type", "is_first_party", "oidc_conformant", "response_types", "grant_types",
 		"token_endpoint_auth_method", "redirect_uris", "allowed_origins", "web_origins",
@@ -73,16 +74,16 @@ var clientListSpec = &listSpec{
 		"is_token_endpoint_ip_header_trusted", "signing_keys", "jwks", "created_at", "updated_at",
 		"callbacks", "cross_origin_authentication",
 	},
-	sortable: []string{
+	Sortable: []string{
 		"client_id", "name", "display_name", "description", "app_type", "is_first_party",
 		"token_endpoint_auth_method", "organization_usage", "created_at", "updated_at",
 	},
-	filters: map[string]filterSpec{
+	Filters: map[string]rest.FilterSpec{
 		"client_id":                  {},
 		"name":                       {},
-		"app_type":                   {enum: appTypes, aliases: appTypeAliases},
-		"token_endpoint_auth_method": {enum: authMethods},
-		"is_first_party":             {boolean: true},
+		"app_type":                   {Enum: appTypes, Aliases: appTypeAliases},
+		"token_endpoint_auth_method": {Enum: authMethods},
+		"is_first_party":             {Boolean: true},
 	},
 }
 
@@ -165,7 +166,7 @@ func renderClient(c model.Client, withSecret bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return spliceMembers(b,
+	return rest.SpliceMembers(b,
 		[2]string{"callbacks", string(cb)},
 		[2]string{"cross_origin_authentication", strconv.FormatBool(c.CrossOriginAuth)},
 	), nil
@@ -279,47 +280,63 @@ func clientDefaults(c *model.Client, present map[string]bool) {
 // checkClient enforces the rules that involve several fields, on the
 // client as it would be stored.
 func checkClient(c model.Client) error {
-	v := &validationError{}
+	v := &rest.Problems{}
 	if c.TokenEndpointAuthMethod == model.AuthMethodNone && slices.Contains(c.GrantTypes, model.GrantTypeClientCredentials) {
-		v.add("Invalid value \"none\" (string) for field token_endpoint_auth_method (a client with grant type client_credentials must authenticate)")
+		v.Add("Invalid value \"none\" (string) for field token_endpoint_auth_method (a client with grant type client_credentials must authenticate)")
 	}
 	if c.TokenEndpointAuthMethod == model.AuthMethodPrivateKeyJWT && (c.JWKS == nil || len(c.JWKS.Keys) == 0) {
-		v.add("Missing required property: jwks (token_endpoint_auth_method private_key_jwt verifies client assertions against it)")
+		v.Add("Missing required property: jwks (token_endpoint_auth_method private_key_jwt verifies client assertions against it)")
 	}
 	rt := c.RefreshToken
 	if !rt.InfiniteTokenLifetime && !rt.InfiniteIdleTokenLifetime && rt.TokenLifetime > 0 && rt.IdleTokenLifetime > rt.TokenLifetime {
-		v.add("Invalid value %d (number) for field refresh_token.idle_token_lifetime (must not exceed refresh_token.token_lifetime)", rt.IdleTokenLifetime)
+		v.Add("Invalid value %d (number) for field refresh_token.idle_token_lifetime (must not exceed refresh_token.token_lifetime)", rt.IdleTokenLifetime)
 	}
-	return v.err()
+	return v.Err()
 }
 
 // ---- handlers ----
 
+// clients is the client resource as c may read it (client_secret only
+// with read:client_keys).
+func (a *API) clients(c *call) rest.Resource[model.Client] {
+	return rest.Resource[model.Client]{Spec: clientListSpec, Render: a.clientRenderer(c), Version: clientVersion}
+}
+
+// clientsIssuing renders the secret whatever the token's read scopes.
+func (a *API) clientsIssuing(c *call) rest.Resource[model.Client] {
+	return rest.Resource[model.Client]{Spec: clientListSpec, Render: a.clientRendererIssuing(c), Version: clientVersion}
+}
+
+func clientVersion(cl model.Client) uint64 { return cl.Version }
+
+// updateClientCAS is the store's compare-and-swap of client id.
+func (a *API) updateClientCAS(c *call, id string) func(func(model.Client) (model.Client, error)) (model.Client, error) {
+	return func(fn func(model.Client) (model.Client, error)) (model.Client, error) {
+		return a.cfg.Repo.UpdateClient(c.ctx(), c.tenant.Name, id, fn)
+	}
+}
+
 func (a *API) listClients(c *call) error {
-	q, err := parseListQuery(c.r.URL.Query(), clientListSpec)
+	res := a.clients(c)
+	q, err := res.ParseList(c.r)
 	if err != nil {
 		return err
 	}
-	return writeList(c, q, func(after string) ([]model.Client, string, error) {
+	return res.List(c.w, q, func(after string) ([]model.Client, string, error) {
 		return a.cfg.Repo.ListClients(c.ctx(), c.tenant.Name, after, 0)
-	}, a.clientRenderer(c))
+	})
 }
 
 func (a *API) getClient(c *call) error {
-	proj, err := parseProjection(c.r.URL.Query(), clientListSpec.fields)
-	if err != nil {
-		return err
-	}
 	id := c.r.PathValue("id")
-	cl, err := a.cfg.Repo.GetClient(c.ctx(), c.tenant.Name, id)
-	if err != nil {
-		return repoError(err, whatClient, id)
-	}
-	return writeOne(c.w, http.StatusOK, cl, a.clientRenderer(c), proj, cl.Version)
+	return a.clients(c).Get(c.w, c.r, func() (model.Client, error) {
+		cl, err := a.cfg.Repo.GetClient(c.ctx(), c.tenant.Name, id)
+		return cl, repoError(err, whatClient, id)
+	})
 }
 
 func (a *API) createClient(c *call) error {
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -350,12 +367,12 @@ func (a *API) createClient(c *call) error {
 	if err != nil {
 		return repoError(err, whatClient, cl.ClientID)
 	}
-	return writeOne(c.w, http.StatusCreated, created, a.clientRendererIssuing(c), projection{}, created.Version)
+	return a.clientsIssuing(c).Created(c.w, created)
 }
 
 func (a *API) updateClient(c *call) error {
 	id := c.r.PathValue("id")
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -363,16 +380,13 @@ func (a *API) updateClient(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := ifMatch(c.r)
 	now := a.now()
 	// Setting a secret or changing how the client authenticates needs
 	// update:client_keys as well (Auth0's rule): with update:clients alone
 	// a token could take over the management client's credentials.
 	canKeys := c.holds(scopeUpdateClientKeys)
-	updated, err := a.cfg.Repo.UpdateClient(c.ctx(), c.tenant.Name, id, func(old model.Client) (model.Client, error) {
-		if err := checkVersion(want, old.Version); err != nil {
-			return old, err
-		}
+	res := a.clients(c)
+	updated, err := res.Update(c.r, a.updateClientCAS(c, id), func(old model.Client) (model.Client, error) {
 		nc := old
 		in.apply(&nc)
 		if !canKeys {
@@ -381,7 +395,7 @@ func (a *API) updateClient(c *call) error {
 			}
 		}
 		if in.clientID != "" && in.clientID != old.ClientID {
-			return old, invalidField("Invalid value %s (string) for field client_id (client_id is immutable)", strconv.Quote(in.clientID))
+			return old, rest.InvalidField("Invalid value %s (string) for field client_id (client_id is immutable)", strconv.Quote(in.clientID))
 		}
 		if err := checkClient(nc); err != nil {
 			return old, err
@@ -396,7 +410,7 @@ func (a *API) updateClient(c *call) error {
 	if err != nil {
 		return repoError(err, whatClient, id)
 	}
-	return writeOne(c.w, http.StatusOK, updated, a.clientRenderer(c), projection{}, updated.Version)
+	return res.OK(c.w, updated)
 }
 
 func (a *API) deleteClient(c *call) error {
@@ -407,10 +421,9 @@ func (a *API) deleteClient(c *call) error {
 		return apierror.New(http.StatusBadRequest, codeOperationNotAllowed,
 			"The tenant's management client cannot be deleted; rotate its secret instead.")
 	}
-	if err := a.cfg.Repo.DeleteClient(c.ctx(), c.tenant.Name, id); err != nil {
-		return repoError(err, whatClient, id)
-	}
-	return noContent(c.w)
+	return rest.Delete(c.w, func() error {
+		return repoError(a.cfg.Repo.DeleteClient(c.ctx(), c.tenant.Name, id), whatClient, id)
+	})
 }
 
 func (a *API) rotateClientSecret(c *call) error {
@@ -419,12 +432,9 @@ func (a *API) rotateClientSecret(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := ifMatch(c.r)
 	now := a.now()
-	updated, err := a.cfg.Repo.UpdateClient(c.ctx(), c.tenant.Name, id, func(old model.Client) (model.Client, error) {
-		if err := checkVersion(want, old.Version); err != nil {
-			return old, err
-		}
+	res := a.clientsIssuing(c)
+	updated, err := res.Update(c.r, a.updateClientCAS(c, id), func(old model.Client) (model.Client, error) {
 		old.ClientSecret = secret
 		old.UpdatedAt = now
 		return old, nil
@@ -432,5 +442,5 @@ func (a *API) rotateClientSecret(c *call) error {
 	if err != nil {
 		return repoError(err, whatClient, id)
 	}
-	return writeOne(c.w, http.StatusOK, updated, a.clientRendererIssuing(c), projection{}, updated.Version)
+	return res.OK(c.w, updated)
 }

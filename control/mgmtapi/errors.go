@@ -3,6 +3,7 @@ package mgmtapi
 import (
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"strings"
 
@@ -14,13 +15,8 @@ import (
 // (not_found, method_not_allowed, request_entity_too_large,
 // internal_error) live in apierror.
 const (
-	codeInvalidBody          = "invalid_body"
-	codeInvalidQuery         = "invalid_query_string"
 	codeInvalidToken         = "invalid_token"
 	codeInsufficientScope    = "insufficient_scope"
-	codeUnsupportedMedia     = "unsupported_media_type"
-	codeConflict             = "conflict"
-	codePreconditionFailed   = "precondition_failed"
 	codeOperationNotAllowed  = "operation_not_allowed"
 	codeInexistentTenant     = "inexistent_tenant"
 	codeInexistentClient     = "inexistent_client"
@@ -38,52 +34,6 @@ var (
 	// revoking the current key (400).
 	ErrKeyInvalid = errors.New("mgmtapi: invalid signing key operation")
 )
-
-func badRequest(code, format string, args ...any) *apierror.Error {
-	return apierror.New(http.StatusBadRequest, code, fmt.Sprintf(format, args...))
-}
-
-func notFound(code, format string, args ...any) *apierror.Error {
-	return apierror.New(http.StatusNotFound, code, fmt.Sprintf(format, args...))
-}
-
-// errPrecondition is returned when If-Match names a version other than the
-// record's current one (RFC 9110 §13.1.1).
-func errPrecondition(current uint64) *apierror.Error {
-	return apierror.New(http.StatusPreconditionFailed, codePreconditionFailed,
-		fmt.Sprintf("The resource has been modified (current version %d); fetch it again and retry with its ETag.", current))
-}
-
-// validationError is a failed payload validation: every problem found,
-// each naming its field.
-type validationError struct {
-	problems []string
-}
-
-func (v *validationError) add(format string, args ...any) {
-	v.problems = append(v.problems, fmt.Sprintf(format, args...))
-}
-
-func (v *validationError) empty() bool { return v == nil || len(v.problems) == 0 }
-
-// err returns the 400 invalid_body error, or nil when nothing was found.
-func (v *validationError) err() error {
-	if v.empty() {
-		return nil
-	}
-	quoted := make([]string, len(v.problems))
-	for i, p := range v.problems {
-		quoted[i] = "'" + p + "'"
-	}
-	return apierror.New(http.StatusBadRequest, codeInvalidBody, "Payload validation error: "+strings.Join(quoted, "; "))
-}
-
-// invalidField is a single-problem validation error.
-func invalidField(format string, args ...any) error {
-	v := &validationError{}
-	v.add(format, args...)
-	return v.err()
-}
 
 // what names a record for repository errors: its 404 code and noun.
 type what struct {
@@ -110,11 +60,11 @@ func repoError(err error, w what, id string) error {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, repo.ErrNotFound):
-		return notFound(w.code, "The %s does not exist.", w.noun)
+		return rest.NotFound(w.code, "The %s does not exist.", w.noun)
 	case errors.Is(err, repo.ErrDuplicate):
-		return apierror.New(http.StatusConflict, codeConflict, fmt.Sprintf("The %s already exists.", w.noun))
+		return apierror.New(http.StatusConflict, rest.CodeConflict, fmt.Sprintf("The %s already exists.", w.noun))
 	case errors.Is(err, repo.ErrConflict):
-		return apierror.New(http.StatusConflict, codeConflict,
+		return apierror.New(http.StatusConflict, rest.CodeConflict,
 			fmt.Sprintf("The %s %q was changed by concurrent requests; retry.", w.noun, id))
 	case errors.Is(err, repo.ErrInvalid):
 		// The repository's text names the broken invariant and holds no
@@ -123,7 +73,7 @@ func repoError(err error, w what, id string) error {
 		if i := strings.Index(msg, repo.ErrInvalid.Error()+": "); i >= 0 {
 			msg = msg[i+len(repo.ErrInvalid.Error()+": "):]
 		}
-		return badRequest(codeInvalidBody, "Invalid %s: %s", w.noun, msg)
+		return rest.BadRequest(rest.CodeInvalidBody, "Invalid %s: %s", w.noun, msg)
 	}
 	return err
 }

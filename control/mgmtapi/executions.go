@@ -3,6 +3,7 @@ package mgmtapi
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 
 	"github.com/authok-edge/authok/shared/model"
@@ -24,5 +25,5 @@ func (a *API) getExecution(c *call) error {
 	if err != nil {
 		return repoError(err, whatExecution, id)
 	}
-	return writeOne(c.w, http.StatusOK, e, renderExecution, projection{}, 0)
+	return rest.WriteOne(c.w, http.StatusOK, e, renderExecution, rest.Projection{}, 0)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"slices"
 	"strings"
 
@@ -24,12 +25,12 @@ const (
 // jwksAlgs are the JWS algorithms a client assertion may be signed with.
 var jwksAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
-// JWKS reads a client's jwks member: an RFC 7517 key set of public
+// readJWKS reads a client's jwks member: an RFC 7517 key set of public
 // signature keys (RSA ≥ 2048 bits, EC P-256/P-384/P-521, OKP Ed25519).
 // Private or symmetric keys, key use other than "sig", unknown alg values
 // and repeated kids are refused. null clears the set. Each key is stored
 // compacted, verbatim otherwise.
-func (o *object) JWKS(name string, dst **model.JWKS) bool {
+func readJWKS(o *rest.Object, name string, dst **model.JWKS) bool {
 	set, wasNull, ok := o.Object(name)
 	if !ok {
 		return false
@@ -38,19 +39,19 @@ func (o *object) JWKS(name string, dst **model.JWKS) bool {
 		*dst = nil
 		return true
 	}
-	defer set.finish()
-	raw, present := set.take("keys")
+	defer set.Finish()
+	raw, present := set.Take("keys")
 	if !present {
-		set.missing("keys")
+		set.Missing("keys")
 		return false
 	}
 	var keys []json.RawMessage
-	if jsonKind(raw) != "array" || json.Unmarshal(raw, &keys) != nil {
-		set.fail("keys", raw, "expected array of JSON Web Keys")
+	if rest.JSONKind(raw) != "array" || json.Unmarshal(raw, &keys) != nil {
+		set.Fail("keys", raw, "expected array of JSON Web Keys")
 		return false
 	}
 	if len(keys) == 0 || len(keys) > maxJWKSKeys {
-		set.fail("keys", raw, fmt.Sprintf("must hold 1 to %d keys", maxJWKSKeys))
+		set.Fail("keys", raw, fmt.Sprintf("must hold 1 to %d keys", maxJWKSKeys))
 		return false
 	}
 	out := &model.JWKS{Keys: make([]json.RawMessage, 0, len(keys))}
@@ -60,13 +61,13 @@ func (o *object) JWKS(name string, dst **model.JWKS) bool {
 		field := fmt.Sprintf("keys[%d]", i)
 		kid, reason := checkJWK(k)
 		if reason != "" {
-			set.fail(field, k, reason)
+			set.Fail(field, k, reason)
 			ok = false
 			continue
 		}
 		if kid != "" {
 			if slices.Contains(kids, kid) {
-				set.fail(field, k, fmt.Sprintf("kid %q is used by another key", kid))
+				set.Fail(field, k, fmt.Sprintf("kid %q is used by another key", kid))
 				ok = false
 				continue
 			}
@@ -74,7 +75,7 @@ func (o *object) JWKS(name string, dst **model.JWKS) bool {
 		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, k); err != nil {
-			set.fail(field, k, "expected a JSON Web Key")
+			set.Fail(field, k, "expected a JSON Web Key")
 			ok = false
 			continue
 		}
@@ -88,7 +89,7 @@ func (o *object) JWKS(name string, dst **model.JWKS) bool {
 
 // checkJWK validates one key and returns its kid, or a reason.
 func checkJWK(raw json.RawMessage) (kid, reason string) {
-	if jsonKind(raw) != "object" {
+	if rest.JSONKind(raw) != "object" {
 		return "", "expected a JSON Web Key object"
 	}
 	if len(raw) > maxJWKSKeySize {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"strings"
 
@@ -79,7 +80,7 @@ func keysErr(err error) error {
 		}
 		return fmt.Errorf("%w: %s", ErrKeyInvalid, msg)
 	case errors.Is(err, keys.ErrConflict):
-		return apierror.New(http.StatusConflict, codeConflict, "The signing keys were changed by concurrent requests; retry.")
+		return apierror.New(http.StatusConflict, rest.CodeConflict, "The signing keys were changed by concurrent requests; retry.")
 	}
 	return err
 }

@@ -3,15 +3,13 @@ package mgmtapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/authok-edge/authok/actions-runtime/action"
@@ -190,7 +188,7 @@ func (a *API) handler(rt route) http.Handler {
 			}
 			t, err := a.cfg.Tenants(r.Context(), r.Host)
 			if errors.Is(err, repo.ErrNotFound) {
-				return notFound(codeInexistentTenant, "No tenant is served on this host.")
+				return rest.NotFound(codeInexistentTenant, "No tenant is served on this host.")
 			}
 			if err != nil {
 				return fmt.Errorf("mgmtapi: resolve tenant of %q: %w", r.Host, err)
@@ -214,76 +212,6 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		a.cfg.Logger.Error("mgmtapi: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	apierror.Write(w, err)
-}
-
-// writeJSON writes v with status; version > 0 sets the ETag.
-func writeJSON(w http.ResponseWriter, status int, v any, version uint64) error {
-	var b []byte
-	switch x := v.(type) {
-	case []byte:
-		b = x
-	case json.RawMessage:
-		b = x
-	default:
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			return fmt.Errorf("mgmtapi: encode response: %w", err)
-		}
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if version > 0 {
-		h.Set("ETag", etag(version))
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-	return nil
-}
-
-func etag(version uint64) string { return `"` + strconv.FormatUint(version, 10) + `"` }
-
-// ifMatch reads If-Match (RFC 9110 §13.1.1). It returns nil when the
-// header is absent or "*" (no constraint), else the versions it names.
-// Entity tags are compared strongly: W/ tags never match; bare numbers
-// are accepted as well as quoted ones.
-func ifMatch(r *http.Request) []uint64 {
-	vals := r.Header.Values("If-Match")
-	if len(vals) == 0 {
-		return nil
-	}
-	versions := []uint64{}
-	for _, v := range vals {
-		for tag := range strings.SplitSeq(v, ",") {
-			tag = strings.TrimSpace(tag)
-			if tag == "*" {
-				return nil
-			}
-			if strings.HasPrefix(tag, "W/") {
-				continue
-			}
-			tag = strings.TrimSuffix(strings.TrimPrefix(tag, `"`), `"`)
-			if n, err := strconv.ParseUint(tag, 10, 64); err == nil {
-				versions = append(versions, n)
-			}
-		}
-	}
-	return versions
-}
-
-// checkVersion is run inside an update closure: it fails with 412 when
-// If-Match named versions and current is not one of them.
-func checkVersion(want []uint64, current uint64) error {
-	if want == nil {
-		return nil
-	}
-	for _, v := range want {
-		if v == current {
-			return nil
-		}
-	}
-	return errPrecondition(current)
 }
 
 func (a *API) now() model.Time { return model.NewTime(a.cfg.Now()) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"slices"
 	"strconv"
@@ -38,19 +39,19 @@ var systemRSMutable = []string{
 	"skip_consent_for_verifiable_first_party_clients",
 }
 
-var rsListSpec = &listSpec{
-	fields: []string{
+var rsListSpec = &rest.ListSpec{
+	Fields: []string{
 		"id", "name", "identifier", "is_system", "scopes", "signing_alg", "signing_secret",
 		"allow_offline_access", "skip_consent_for_verifiable_first_party_clients", "token_lifetime",
 		"token_lifetime_for_web", "enforce_policies", "token_dialect", "verificationLocation",
 		"options", "client", "created_at", "updated_at",
 	},
-	sortable: []string{"id", "name", "identifier", "is_system", "signing_alg", "token_lifetime", "enforce_policies", "created_at", "updated_at"},
-	filters: map[string]filterSpec{
+	Sortable: []string{"id", "name", "identifier", "is_system", "signing_alg", "token_lifetime", "enforce_policies", "created_at", "updated_at"},
+	Filters: map[string]rest.FilterSpec{
 		"id":               {},
 		"identifier":       {},
-		"is_system":        {boolean: true},
-		"enforce_policies": {boolean: true},
+		"is_system":        {Boolean: true},
+		"enforce_policies": {Boolean: true},
 	},
 }
 
@@ -84,29 +85,29 @@ func (in *rsInput) apply(rs *model.ResourceServer) {
 
 // parseRS reads a POST or PATCH /resource-servers body; currentID is the
 // id of the resource server being updated ("" on create).
-func parseRS(o *object, create bool, currentID string) (*rsInput, error) {
+func parseRS(o *rest.Object, create bool, currentID string) (*rsInput, error) {
 	in := &rsInput{present: map[string]bool{}}
-	o.readOnlyEqual("id", currentID)
-	o.ignoreReadOnly("string", "created_at", "updated_at")
-	o.ignoreReadOnly("object", "client")
-	if raw, ok := o.take("signing_secret"); ok {
-		o.fail("signing_secret", raw, "HS256 is not supported yet, so resource servers have no signing secret")
+	o.ReadOnlyEqual("id", currentID)
+	o.IgnoreReadOnly("string", "created_at", "updated_at")
+	o.IgnoreReadOnly("object", "client")
+	if raw, ok := o.Take("signing_secret"); ok {
+		o.Fail("signing_secret", raw, "HS256 is not supported yet, so resource servers have no signing secret")
 	}
-	if o.stringChecked("identifier", &in.identifier, checkToken(maxIdentifierLen)) {
+	if o.StringChecked("identifier", &in.identifier, rest.CheckToken(maxIdentifierLen)) {
 		in.present["identifier"] = true
-	} else if create && !o.has("identifier") {
-		o.missing("identifier")
+	} else if create && !o.Has("identifier") {
+		o.Missing("identifier")
 	}
 	var b bool
 	if o.Bool("is_system", &b) {
 		in.isSystem = &b
 	}
 	var name string
-	if o.stringChecked("name", &name, checkRSName) {
+	if o.StringChecked("name", &name, checkRSName) {
 		in.add("name", func(rs *model.ResourceServer) { rs.Name = name })
 	}
 	var loc string
-	if o.stringChecked("verificationLocation", &loc, optionalWebURL(true)) {
+	if o.StringChecked("verificationLocation", &loc, rest.OptionalWebURL(true)) {
 		in.add("verificationLocation", func(rs *model.ResourceServer) { rs.VerificationLocation = loc })
 	}
 	if alg, ok := readAlg(o, "signing_alg"); ok {
@@ -137,7 +138,7 @@ func parseRS(o *object, create bool, currentID string) (*rsInput, error) {
 	var opts map[string]string
 	if o.StringMap("options", &opts) {
 		if len(opts) > maxRSOptions {
-			o.errs.add("Invalid value for field options (at most %d keys)", maxRSOptions)
+			o.Errs().Add("Invalid value for field options (at most %d keys)", maxRSOptions)
 		} else {
 			in.add("options", func(rs *model.ResourceServer) { rs.Options = opts })
 		}
@@ -145,8 +146,8 @@ func parseRS(o *object, create bool, currentID string) (*rsInput, error) {
 	if scopes, ok := parseScopes(o); ok {
 		in.add("scopes", func(rs *model.ResourceServer) { rs.Scopes = scopes })
 	}
-	o.finish()
-	return in, o.errs.err()
+	o.Finish()
+	return in, o.Errs().Err()
 }
 
 // defaultRSName is the name of a resource server created without one: its
@@ -174,32 +175,32 @@ func checkRSName(s string) (string, string) {
 
 // parseScopes reads scopes: [{value, description}], values without spaces
 // and unique.
-func parseScopes(o *object) ([]model.ResourceServerScope, bool) {
+func parseScopes(o *rest.Object) ([]model.ResourceServerScope, bool) {
 	list, ok := o.Objects("scopes")
 	if !ok {
 		return nil, false
 	}
 	if len(list) > maxRSScopes {
-		o.errs.add("Invalid value for field scopes (at most %d scopes)", maxRSScopes)
+		o.Errs().Add("Invalid value for field scopes (at most %d scopes)", maxRSScopes)
 		return nil, false
 	}
 	out := make([]model.ResourceServerScope, 0, len(list))
 	seen := map[string]bool{}
 	for _, so := range list {
 		var s model.ResourceServerScope
-		if so.stringChecked("value", &s.Value, checkToken(maxScopeValueLen)) {
+		if so.StringChecked("value", &s.Value, rest.CheckToken(maxScopeValueLen)) {
 			if seen[s.Value] {
-				so.errs.add("Invalid value %s for field %s (duplicate scope)", strconv.Quote(s.Value), so.field("value"))
+				so.Errs().Add("Invalid value %s for field %s (duplicate scope)", strconv.Quote(s.Value), so.Field("value"))
 			}
 			seen[s.Value] = true
-		} else if !so.has("value") {
-			so.missing("value")
+		} else if !so.Has("value") {
+			so.Missing("value")
 		}
-		so.stringChecked("description", &s.Description, checkText(maxScopeDescLen))
-		so.finish()
+		so.StringChecked("description", &s.Description, rest.CheckText(maxScopeDescLen))
+		so.Finish()
 		out = append(out, s)
 	}
-	return out, o.errs.empty()
+	return out, o.Errs().Empty()
 }
 
 // checkSystemRSChange refuses a change of the system API outside
@@ -213,7 +214,7 @@ func checkSystemRSChange(old, nrs model.ResourceServer) error {
 	}
 	var changed []string
 	for k := range a {
-		if !sameJSON(a[k], b[k]) && !slices.Contains(systemRSMutable, k) {
+		if !rest.SameJSON(a[k], b[k]) && !slices.Contains(systemRSMutable, k) {
 			changed = append(changed, k)
 		}
 	}
@@ -233,7 +234,7 @@ func checkSystemRSChange(old, nrs model.ResourceServer) error {
 // checkRS enforces cross-field rules on the resource server as stored.
 func checkRS(rs model.ResourceServer) error {
 	if rs.TokenLifetimeForWeb > rs.TokenLifetime {
-		return invalidField("Invalid value %d (number) for field token_lifetime_for_web (must not exceed token_lifetime %d)", rs.TokenLifetimeForWeb, rs.TokenLifetime)
+		return rest.InvalidField("Invalid value %d (number) for field token_lifetime_for_web (must not exceed token_lifetime %d)", rs.TokenLifetimeForWeb, rs.TokenLifetime)
 	}
 	return nil
 }
@@ -254,31 +255,31 @@ func (a *API) findRS(ctx context.Context, t model.Tenant, idOrIdentifier string)
 
 // ---- handlers ----
 
+// resourceServers is the resource server resource.
+var resourceServers = rest.Resource[model.ResourceServer]{
+	Spec: rsListSpec, Render: renderRS,
+	Version: func(rs model.ResourceServer) uint64 { return rs.Version },
+}
+
 func (a *API) listRS(c *call) error {
-	q, err := parseListQuery(c.r.URL.Query(), rsListSpec)
+	q, err := resourceServers.ParseList(c.r)
 	if err != nil {
 		return err
 	}
 	canonicalAudienceFilter(q, "identifier", c.tenant.Internal.Issuer)
-	return writeList(c, q, func(after string) ([]model.ResourceServer, string, error) {
+	return resourceServers.List(c.w, q, func(after string) ([]model.ResourceServer, string, error) {
 		return a.cfg.Repo.ListResourceServers(c.ctx(), c.tenant.Name, after, 0)
-	}, renderRS)
+	})
 }
 
 func (a *API) getRS(c *call) error {
-	proj, err := parseProjection(c.r.URL.Query(), rsListSpec.fields)
-	if err != nil {
-		return err
-	}
-	rs, err := a.findRS(c.ctx(), c.tenant, c.r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	return writeOne(c.w, http.StatusOK, rs, renderRS, proj, rs.Version)
+	return resourceServers.Get(c.w, c.r, func() (model.ResourceServer, error) {
+		return a.findRS(c.ctx(), c.tenant, c.r.PathValue("id"))
+	})
 }
 
 func (a *API) createRS(c *call) error {
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -287,10 +288,10 @@ func (a *API) createRS(c *call) error {
 		return err
 	}
 	if in.isSystem != nil && *in.isSystem {
-		return invalidField("Invalid value true (boolean) for field is_system (only the server creates system APIs)")
+		return rest.InvalidField("Invalid value true (boolean) for field is_system (only the server creates system APIs)")
 	}
 	if canonicalAudience(c.tenant.Internal.Issuer, in.identifier) != in.identifier {
-		return apierror.New(http.StatusConflict, codeConflict, "The identifier is a spelling of the Management API's; the resource server already exists.")
+		return apierror.New(http.StatusConflict, rest.CodeConflict, "The identifier is a spelling of the Management API's; the resource server already exists.")
 	}
 	rs := model.ResourceServer{
 		Identifier:   in.identifier,
@@ -316,16 +317,16 @@ func (a *API) createRS(c *call) error {
 	rs.CreatedAt, rs.UpdatedAt = now, now
 	created, err := a.cfg.Repo.CreateResourceServer(c.ctx(), c.tenant.Name, rs)
 	if errors.Is(err, repo.ErrDuplicate) {
-		return apierror.New(http.StatusConflict, codeConflict, fmt.Sprintf("A resource server with identifier %q already exists.", rs.Identifier))
+		return apierror.New(http.StatusConflict, rest.CodeConflict, fmt.Sprintf("A resource server with identifier %q already exists.", rs.Identifier))
 	}
 	if err != nil {
 		return repoError(err, whatRS, rs.ID)
 	}
-	return writeOne(c.w, http.StatusCreated, created, renderRS, projection{}, created.Version)
+	return resourceServers.Created(c.w, created)
 }
 
 func (a *API) updateRS(c *call) error {
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -337,17 +338,16 @@ func (a *API) updateRS(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := ifMatch(c.r)
 	now := a.now()
-	updated, err := a.cfg.Repo.UpdateResourceServer(c.ctx(), c.tenant.Name, cur.ID, func(old model.ResourceServer) (model.ResourceServer, error) {
-		if err := checkVersion(want, old.Version); err != nil {
-			return old, err
-		}
+	cas := func(fn func(model.ResourceServer) (model.ResourceServer, error)) (model.ResourceServer, error) {
+		return a.cfg.Repo.UpdateResourceServer(c.ctx(), c.tenant.Name, cur.ID, fn)
+	}
+	updated, err := resourceServers.Update(c.r, cas, func(old model.ResourceServer) (model.ResourceServer, error) {
 		if in.present["identifier"] && in.identifier != old.Identifier {
-			return old, invalidField("Invalid value %s (string) for field identifier (identifier is immutable)", strconv.Quote(in.identifier))
+			return old, rest.InvalidField("Invalid value %s (string) for field identifier (identifier is immutable)", strconv.Quote(in.identifier))
 		}
 		if in.isSystem != nil && *in.isSystem != old.IsSystem {
-			return old, invalidField("Invalid value %t (boolean) for field is_system (is_system is immutable)", *in.isSystem)
+			return old, rest.InvalidField("Invalid value %t (boolean) for field is_system (is_system is immutable)", *in.isSystem)
 		}
 		nrs := old
 		in.apply(&nrs)
@@ -368,7 +368,7 @@ func (a *API) updateRS(c *call) error {
 	if err != nil {
 		return repoError(err, whatRS, cur.ID)
 	}
-	return writeOne(c.w, http.StatusOK, updated, renderRS, projection{}, updated.Version)
+	return resourceServers.OK(c.w, updated)
 }
 
 func (a *API) deleteRS(c *call) error {
@@ -379,8 +379,7 @@ func (a *API) deleteRS(c *call) error {
 	if rs.IsSystem {
 		return apierror.New(http.StatusBadRequest, codeOperationNotAllowed, "The system API cannot be deleted.")
 	}
-	if err := a.cfg.Repo.DeleteResourceServer(c.ctx(), c.tenant.Name, rs.ID); err != nil {
-		return repoError(err, whatRS, rs.ID)
-	}
-	return noContent(c.w)
+	return rest.Delete(c.w, func() error {
+		return repoError(a.cfg.Repo.DeleteResourceServer(c.ctx(), c.tenant.Name, rs.ID), whatRS, rs.ID)
+	})
 }

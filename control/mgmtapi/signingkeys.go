@@ -2,6 +2,7 @@ package mgmtapi
 
 import (
 	"errors"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,9 +14,9 @@ import (
 func keyError(err error) error {
 	switch {
 	case errors.Is(err, ErrKeyNotFound):
-		return notFound(codeInexistentSigningKey, "The signing key does not exist.")
+		return rest.NotFound(codeInexistentSigningKey, "The signing key does not exist.")
 	case errors.Is(err, ErrKeyInvalid):
-		return badRequest(codeInvalidBody, "%s", keyInvalidMessage(err))
+		return rest.BadRequest(rest.CodeInvalidBody, "%s", keyInvalidMessage(err))
 	}
 	return err
 }
@@ -50,7 +51,7 @@ func (a *API) listKeys(c *call) error {
 	for _, k := range ks {
 		out = append(out, publicKey(k))
 	}
-	return writeJSON(c.w, http.StatusOK, out, 0)
+	return rest.WriteJSON(c.w, http.StatusOK, out, 0)
 }
 
 func (a *API) getKey(c *call) error {
@@ -58,7 +59,7 @@ func (a *API) getKey(c *call) error {
 	if err != nil {
 		return keyError(err)
 	}
-	return writeJSON(c.w, http.StatusOK, publicKey(k), 0)
+	return rest.WriteJSON(c.w, http.StatusOK, publicKey(k), 0)
 }
 
 // rotateKeys answers POST /keys/signing/rotate (and the backend's POST
@@ -81,7 +82,7 @@ func (a *API) rotateKeys(c *call) error {
 	if i < 0 {
 		i = 0
 	}
-	return writeJSON(c.w, http.StatusCreated, publicKey(ks[i]), 0)
+	return rest.WriteJSON(c.w, http.StatusCreated, publicKey(ks[i]), 0)
 }
 
 func (a *API) revokeKey(c *call) error {
@@ -89,5 +90,5 @@ func (a *API) revokeKey(c *call) error {
 	if err != nil {
 		return keyError(err)
 	}
-	return writeJSON(c.w, http.StatusOK, publicKey(k), 0)
+	return rest.WriteJSON(c.w, http.StatusOK, publicKey(k), 0)
 }

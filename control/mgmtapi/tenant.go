@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net"
 	"strings"
 
@@ -93,8 +94,8 @@ func canonicalAudience(issuer, aud string) string {
 // holds an audience (a grant's audience, a resource server's identifier),
 // with canonicalAudience: records store the canonical spelling, so any
 // spelling of the Management API identifier finds them.
-func canonicalAudienceFilter(q listQuery, field, issuer string) {
-	for i, aud := range q.filters[field] {
-		q.filters[field][i] = canonicalAudience(issuer, aud)
+func canonicalAudienceFilter(q rest.ListQuery, field, issuer string) {
+	for i, aud := range q.Filters[field] {
+		q.Filters[field][i] = canonicalAudience(issuer, aud)
 	}
 }

@@ -3,6 +3,7 @@ package mgmtapi
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -59,60 +60,60 @@ func renderTenant(t model.Tenant) ([]byte, error) {
 	if t.DefaultConnection != "" {
 		extra = append(extra, [2]string{"default_directory", q(t.DefaultConnection)})
 	}
-	return spliceMembers(b, extra...), nil
+	return rest.SpliceMembers(b, extra...), nil
 }
 
 // tenantAlias reads a string that has an SDK alias (F.3).
-func tenantAlias(o *object, name, alias string, check func(string) (string, string), set func(string)) {
-	from, ok := o.pick(name, alias)
+func tenantAlias(o *rest.Object, name, alias string, check func(string) (string, string), set func(string)) {
+	from, ok := o.Pick(name, alias)
 	if !ok {
 		return
 	}
 	var v string
-	if o.stringChecked(from, &v, check) {
+	if o.StringChecked(from, &v, check) {
 		set(v)
 	}
 }
 
 // parseTenantSettings reads a PATCH /tenants/settings body into changes.
-func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), error) {
+func parseTenantSettings(o *rest.Object, t model.Tenant) ([]func(*model.Tenant), error) {
 	var sets []func(*model.Tenant)
 	add := func(f func(*model.Tenant)) { sets = append(sets, f) }
 
-	o.readOnlyEqual("id", t.ID)
-	o.readOnlyEqual("name", t.Name)
-	if t.Domain != "" || o.has("domain") {
-		o.readOnlyEqual("domain", t.Domain)
+	o.ReadOnlyEqual("id", t.ID)
+	o.ReadOnlyEqual("name", t.Name)
+	if t.Domain != "" || o.Has("domain") {
+		o.ReadOnlyEqual("domain", t.Domain)
 	}
-	if raw, ok := o.take("region"); ok {
+	if raw, ok := o.Take("region"); ok {
 		var s string
-		if jsonKind(raw) != "string" || json.Unmarshal(raw, &s) != nil || s != t.Region {
-			o.fail("region", raw, "read-only")
+		if rest.JSONKind(raw) != "string" || json.Unmarshal(raw, &s) != nil || s != t.Region {
+			o.Fail("region", raw, "read-only")
 		}
 	}
-	o.ignoreReadOnly("array", "sandbox_versions_available")
-	tenantAlias(o, "display_name", "friendly_name", checkText(maxTenantText), func(v string) { add(func(t *model.Tenant) { t.DisplayName = v }) })
-	tenantAlias(o, "picture", "picture_url", optionalWebURL(true), func(v string) { add(func(t *model.Tenant) { t.Picture = v }) })
-	tenantAlias(o, "default_connection", "default_directory", checkText(maxTenantText), func(v string) { add(func(t *model.Tenant) { t.DefaultConnection = v }) })
+	o.IgnoreReadOnly("array", "sandbox_versions_available")
+	tenantAlias(o, "display_name", "friendly_name", rest.CheckText(maxTenantText), func(v string) { add(func(t *model.Tenant) { t.DisplayName = v }) })
+	tenantAlias(o, "picture", "picture_url", rest.OptionalWebURL(true), func(v string) { add(func(t *model.Tenant) { t.Picture = v }) })
+	tenantAlias(o, "default_connection", "default_directory", rest.CheckText(maxTenantText), func(v string) { add(func(t *model.Tenant) { t.DefaultConnection = v }) })
 
 	str := func(name string, check func(string) (string, string), set func(*model.Tenant, string)) {
 		var v string
-		if o.stringChecked(name, &v, check) {
+		if o.StringChecked(name, &v, check) {
 			add(func(t *model.Tenant) { set(t, v) })
 		}
 	}
-	str("description", checkText(maxTenantText), func(t *model.Tenant, v string) { t.Description = v })
-	str("support_email", checkEmail, func(t *model.Tenant, v string) { t.SupportEmail = v })
-	str("support_url", optionalWebURL(true), func(t *model.Tenant, v string) { t.SupportURL = v })
-	str("sandbox_version", checkText(32), func(t *model.Tenant, v string) { t.SandboxVersion = v })
-	str("default_redirection_uri", optionalWebURL(true), func(t *model.Tenant, v string) { t.DefaultRedirectionURI = v })
-	str("default_audience", checkText(maxIdentifierLen), func(t *model.Tenant, v string) { t.DefaultAudience = v })
+	str("description", rest.CheckText(maxTenantText), func(t *model.Tenant, v string) { t.Description = v })
+	str("support_email", rest.CheckEmail, func(t *model.Tenant, v string) { t.SupportEmail = v })
+	str("support_url", rest.OptionalWebURL(true), func(t *model.Tenant, v string) { t.SupportURL = v })
+	str("sandbox_version", rest.CheckText(32), func(t *model.Tenant, v string) { t.SandboxVersion = v })
+	str("default_redirection_uri", rest.OptionalWebURL(true), func(t *model.Tenant, v string) { t.DefaultRedirectionURI = v })
+	str("default_audience", rest.CheckText(maxIdentifierLen), func(t *model.Tenant, v string) { t.DefaultAudience = v })
 	var env string
 	if o.Enum("environment", &env, environments...) {
 		add(func(t *model.Tenant) { t.Environment = env })
 	}
 	var urls []string
-	if o.Strings("allowed_logout_urls", &urls, checkRedirectURL) {
+	if o.Strings("allowed_logout_urls", &urls, rest.CheckRedirectURL) {
 		add(func(t *model.Tenant) { t.AllowedLogoutURLs = urls })
 	}
 	var locales []string
@@ -123,7 +124,7 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 		return s, ""
 	}) {
 		if len(locales) > maxTenantLocales {
-			o.errs.add("Invalid value for field enabled_locales (at most %d)", maxTenantLocales)
+			o.Errs().Add("Invalid value for field enabled_locales (at most %d)", maxTenantLocales)
 		} else {
 			add(func(t *model.Tenant) { t.EnabledLocales = locales })
 		}
@@ -139,8 +140,8 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 	}
 	// actions_timeout_ms (an authok-edge extension): one action
 	// invocation's deadline; null returns to the cluster's default.
-	if raw, ok := o.m["actions_timeout_ms"]; ok && isNull(raw) {
-		o.take("actions_timeout_ms")
+	if raw, ok := o.Peek("actions_timeout_ms"); ok && rest.IsNull(raw) {
+		o.Take("actions_timeout_ms")
 		add(func(t *model.Tenant) { t.ActionsTimeoutMS = 0 })
 	} else {
 		var ms int
@@ -162,11 +163,11 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 		var sc *model.SessionCookie
 		if !isNull {
 			sc = &model.SessionCookie{}
-			if !so.Enum("mode", &sc.Mode, sessionCookieModes...) && !so.has("mode") {
-				so.missing("mode")
+			if !so.Enum("mode", &sc.Mode, sessionCookieModes...) && !so.Has("mode") {
+				so.Missing("mode")
 			}
 		}
-		so.finish()
+		so.Finish()
 		add(func(t *model.Tenant) { t.SessionCookie = sc })
 	}
 	for _, name := range []string{"change_password", "guardian_mfa_page"} {
@@ -178,9 +179,9 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 		if !isNull {
 			p = &model.CustomPage{}
 			po.Bool("enabled", &p.Enabled)
-			po.stringChecked("html", &p.HTML, checkText(maxTenantHTML))
+			po.StringChecked("html", &p.HTML, rest.CheckText(maxTenantHTML))
 		}
-		po.finish()
+		po.Finish()
 		if name == "change_password" {
 			add(func(t *model.Tenant) { t.ChangePassword = p })
 		} else {
@@ -191,11 +192,11 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 		var p *model.ErrorPage
 		if !isNull {
 			p = &model.ErrorPage{}
-			eo.stringChecked("html", &p.HTML, checkText(maxTenantHTML))
+			eo.StringChecked("html", &p.HTML, rest.CheckText(maxTenantHTML))
 			eo.Bool("show_log_link", &p.ShowLogLink)
-			eo.stringChecked("url", &p.URL, optionalWebURL(true))
+			eo.StringChecked("url", &p.URL, rest.OptionalWebURL(true))
 		}
-		eo.finish()
+		eo.Finish()
 		add(func(t *model.Tenant) { t.ErrorPage = p })
 	}
 	if do, isNull, ok := o.Object("device_flow"); ok {
@@ -203,9 +204,9 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 		if !isNull {
 			d = &model.DeviceFlow{}
 			do.Enum("charset", &d.Charset, deviceCharsets...)
-			do.stringChecked("mask", &d.Mask, checkText(20))
+			do.StringChecked("mask", &d.Mask, rest.CheckText(20))
 		}
-		do.finish()
+		do.Finish()
 		add(func(t *model.Tenant) { t.DeviceFlow = d })
 	}
 	if uo, isNull, ok := o.Object("universal_login"); ok {
@@ -215,20 +216,20 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 			if co, cNull, ok := uo.Object("colors"); ok {
 				if !cNull {
 					ul.Colors = &model.UniversalLoginColors{}
-					co.stringChecked("primary", &ul.Colors.Primary, checkText(64))
-					if raw, ok := co.take("page_background"); ok {
-						switch jsonKind(raw) {
+					co.StringChecked("primary", &ul.Colors.Primary, rest.CheckText(64))
+					if raw, ok := co.Take("page_background"); ok {
+						switch rest.JSONKind(raw) {
 						case "string", "object", "null":
 							ul.Colors.PageBackground = append(json.RawMessage(nil), raw...)
 						default:
-							co.fail("page_background", raw, "expected a colour string or a gradient object")
+							co.Fail("page_background", raw, "expected a colour string or a gradient object")
 						}
 					}
 				}
-				co.finish()
+				co.Finish()
 			}
 		}
-		uo.finish()
+		uo.Finish()
 		add(func(t *model.Tenant) { t.UniversalLogin = ul })
 	}
 	if jo, isNull, ok := o.Object("jwt_configuration"); ok {
@@ -241,16 +242,16 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 			jo.Int("lifetime_in_seconds", &jc.LifetimeInSeconds, 1, maxTokenLifetime)
 			jo.Bool("secret_encoded", &jc.SecretEncoded)
 		}
-		jo.finish()
+		jo.Finish()
 		add(func(t *model.Tenant) { t.JWTConfiguration = jc })
 	}
-	if raw, ok := o.take("config"); ok {
+	if raw, ok := o.Take("config"); ok {
 		var m map[string]any
 		switch {
-		case isNull(raw):
+		case rest.IsNull(raw):
 			add(func(t *model.Tenant) { t.Config = nil })
-		case jsonKind(raw) != "object" || json.Unmarshal(raw, &m) != nil:
-			o.fail("config", raw, "expected object")
+		case rest.JSONKind(raw) != "object" || json.Unmarshal(raw, &m) != nil:
+			o.Fail("config", raw, "expected object")
 		default:
 			add(func(t *model.Tenant) { t.Config = m })
 		}
@@ -258,14 +259,14 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 	if fo, isNull, ok := o.Object("flags"); ok {
 		flags := map[string]bool{}
 		if !isNull {
-			if len(fo.m) > maxTenantFlags {
-				o.errs.add("Invalid value for field flags (at most %d flags)", maxTenantFlags)
+			if len(fo.Names()) > maxTenantFlags {
+				o.Errs().Add("Invalid value for field flags (at most %d flags)", maxTenantFlags)
 			}
-			for name := range fo.m {
+			for _, name := range fo.Names() {
 				var v bool
 				if !flagRE.MatchString(name) {
-					fo.take(name)
-					fo.errs.add("Invalid flag name %s in field flags (a-z, 0-9 and _)", strconv.Quote(name))
+					fo.Take(name)
+					fo.Errs().Add("Invalid flag name %s in field flags (a-z, 0-9 and _)", strconv.Quote(name))
 					continue
 				}
 				if fo.Bool(name, &v) {
@@ -273,7 +274,7 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 				}
 			}
 		}
-		fo.finish()
+		fo.Finish()
 		// Flags merge: given ones change, others keep their value.
 		add(func(t *model.Tenant) {
 			if isNull {
@@ -290,25 +291,25 @@ func parseTenantSettings(o *object, t model.Tenant) ([]func(*model.Tenant), erro
 			t.Flags = merged
 		})
 	}
-	o.finish()
-	return sets, o.errs.err()
+	o.Finish()
+	return sets, o.Errs().Err()
 }
 
 func checkTenant(t model.Tenant) error {
-	v := &validationError{}
+	v := &rest.Problems{}
 	if t.SessionLifetime > 0 && t.IdleSessionLifetime > t.SessionLifetime {
-		v.add("Invalid value %g (number) for field idle_session_lifetime (must not exceed session_lifetime)", t.IdleSessionLifetime)
+		v.Add("Invalid value %g (number) for field idle_session_lifetime (must not exceed session_lifetime)", t.IdleSessionLifetime)
 	}
 	if t.SessionLifetimeInMinutes > 0 && t.IdleSessionLifetimeInMinutes > t.SessionLifetimeInMinutes {
-		v.add("Invalid value %d (number) for field idle_session_lifetime_in_minutes (must not exceed session_lifetime_in_minutes)", t.IdleSessionLifetimeInMinutes)
+		v.Add("Invalid value %d (number) for field idle_session_lifetime_in_minutes (must not exceed session_lifetime_in_minutes)", t.IdleSessionLifetimeInMinutes)
 	}
-	return v.err()
+	return v.Err()
 }
 
 // ---- handlers ----
 
 func (a *API) getTenantSettings(c *call) error {
-	proj, err := parseProjection(c.r.URL.Query(), tenantFields)
+	proj, err := rest.ParseProjection(c.r.URL.Query(), tenantFields)
 	if err != nil {
 		return err
 	}
@@ -317,11 +318,11 @@ func (a *API) getTenantSettings(c *call) error {
 	if err != nil {
 		return repoError(err, whatTenant, c.tenant.Name)
 	}
-	return writeOne(c.w, http.StatusOK, t, renderTenant, proj, t.Version)
+	return rest.WriteOne(c.w, http.StatusOK, t, renderTenant, proj, t.Version)
 }
 
 func (a *API) updateTenantSettings(c *call) error {
-	o, err := readObject(c.r, a.cfg.MaxBodyBytes)
+	o, err := rest.ReadObject(c.r, a.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
 	}
@@ -329,9 +330,9 @@ func (a *API) updateTenantSettings(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := ifMatch(c.r)
+	want := rest.IfMatch(c.r)
 	updated, err := a.cfg.Repo.UpdateTenant(c.ctx(), c.tenant.Name, func(old model.Tenant) (model.Tenant, error) {
-		if err := checkVersion(want, old.Version); err != nil {
+		if err := want.Check(old.Version); err != nil {
 			return old, err
 		}
 		nt := old
@@ -346,5 +347,5 @@ func (a *API) updateTenantSettings(c *call) error {
 	if err != nil {
 		return repoError(err, whatTenant, c.tenant.Name)
 	}
-	return writeOne(c.w, http.StatusOK, updated, renderTenant, projection{}, updated.Version)
+	return rest.WriteOne(c.w, http.StatusOK, updated, renderTenant, rest.Projection{}, updated.Version)
 }

@@ -3,6 +3,7 @@ package mgmtapi
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/authok-edge/authok/control/internal/rest"
 	"net/http"
 	"strings"
 
@@ -74,25 +75,25 @@ func renderTrigger(t triggerInfo) ([]byte, error) {
 	return b, nil
 }
 
-var triggerListSpec = &listSpec{
-	fields:   []string{"id", "version", "status", "display_name", "runtimes", "default_runtime"},
-	sortable: []string{"id", "display_name"},
+var triggerListSpec = &rest.ListSpec{
+	Fields:   []string{"id", "version", "status", "display_name", "runtimes", "default_runtime"},
+	Sortable: []string{"id", "display_name"},
 }
 
 func (a *API) listTriggers(c *call) error {
-	q, err := parseListQuery(c.r.URL.Query(), triggerListSpec)
+	q, err := rest.ParseListQuery(c.r.URL.Query(), triggerListSpec)
 	if err != nil {
 		return err
 	}
-	items, err := renderAll(triggerCatalogue, renderTrigger)
+	items, err := rest.RenderAll(triggerCatalogue, renderTrigger)
 	if err != nil {
 		return err
 	}
-	return writeNamedPage(c.w, paginate(items, q), "triggers")
+	return writeNamedPage(c.w, rest.Paginate(items, q), "triggers")
 }
 
 func (a *API) getTrigger(c *call) error {
-	proj, err := parseProjection(c.r.URL.Query(), triggerListSpec.fields)
+	proj, err := rest.ParseProjection(c.r.URL.Query(), triggerListSpec.Fields)
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (a *API) getTrigger(c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeOne(c.w, http.StatusOK, t, renderTrigger, proj, 0)
+	return rest.WriteOne(c.w, http.StatusOK, t, renderTrigger, proj, 0)
 }
 
 // pathTrigger reads the path's trigger id (canonical or alias).
@@ -108,12 +109,12 @@ func pathTrigger(c *call) (triggerInfo, error) {
 	id := c.r.PathValue("trigger_id")
 	t, ok := findTrigger(id)
 	if !ok {
-		return t, notFound(codeInexistentTrigger, "The trigger %q does not exist (known: %s).", id, strings.Join(triggerIDs(), ", "))
+		return t, rest.NotFound(codeInexistentTrigger, "The trigger %q does not exist (known: %s).", id, strings.Join(triggerIDs(), ", "))
 	}
 	return t, nil
 }
 
 // actionsStatus answers GET /actions/status: the Actions service is up.
 func (a *API) actionsStatus(c *call) error {
-	return writeJSON(c.w, http.StatusOK, map[string]string{"status": "ok"}, 0)
+	return rest.WriteJSON(c.w, http.StatusOK, map[string]string{"status": "ok"}, 0)
 }

@@ -1,4 +1,4 @@
-package mgmtapi
+package rest
 
 import (
 	"encoding/json"
@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-var testSpec = &listSpec{
-	fields:   []string{"id", "name", "app_type", "is_first_party", "n"},
-	sortable: []string{"id", "name", "app_type", "is_first_party", "n"},
-	filters: map[string]filterSpec{
+var testSpec = &ListSpec{
+	Fields:   []string{"id", "name", "app_type", "is_first_party", "n"},
+	Sortable: []string{"id", "name", "app_type", "is_first_party", "n"},
+	Filters: map[string]FilterSpec{
 		"name":           {},
-		"app_type":       {enum: []string{"spa", "web"}},
-		"is_first_party": {boolean: true},
+		"app_type":       {Enum: []string{"spa", "web"}},
+		"is_first_party": {Boolean: true},
 	},
 }
 
@@ -47,7 +47,7 @@ func TestParseSort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.in, "|"), func(t *testing.T) {
-			keys, err := parseSort(tt.in, testSpec.sortable)
+			keys, err := ParseSort(tt.in, testSpec.Sortable)
 			if tt.want == "error" {
 				if err == nil {
 					t.Fatalf("got %v, want an error", keys)
@@ -60,10 +60,10 @@ func TestParseSort(t *testing.T) {
 			var got []string
 			for _, k := range keys {
 				d := "+"
-				if k.desc {
+				if k.Desc {
 					d = "-"
 				}
-				got = append(got, k.field+d)
+				got = append(got, k.Field+d)
 			}
 			if s := strings.Join(got, " "); s != tt.want {
 				t.Fatalf("got %q, want %q", s, tt.want)
@@ -104,7 +104,7 @@ func TestParseListQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lq, err := parseListQuery(q, testSpec)
+			lq, err := ParseListQuery(q, testSpec)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want one naming %q", err, tt.err)
@@ -114,12 +114,12 @@ func TestParseListQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if lq.page != tt.page || lq.pageSize != tt.pageSize {
-				t.Errorf("page %d size %d", lq.page, lq.pageSize)
+			if lq.Page != tt.page || lq.PageSize != tt.pageSize {
+				t.Errorf("page %d size %d", lq.Page, lq.PageSize)
 			}
 			var fs []string
 			for _, name := range []string{"app_type", "is_first_party", "name"} {
-				if v, ok := lq.filters[name]; ok {
+				if v, ok := lq.Filters[name]; ok {
 					fs = append(fs, name+"="+strings.Join(v, ","))
 				}
 			}
@@ -127,12 +127,12 @@ func TestParseListQuery(t *testing.T) {
 				t.Errorf("filters %q, want %q", got, tt.filters)
 			}
 			proj := ""
-			if len(lq.proj.fields) > 0 {
+			if len(lq.Proj.Fields) > 0 {
 				proj = "-"
-				if lq.proj.include {
+				if lq.Proj.Include {
 					proj = "+"
 				}
-				proj += strings.Join(lq.proj.fields, ",")
+				proj += strings.Join(lq.Proj.Fields, ",")
 			}
 			if proj != tt.proj {
 				t.Errorf("projection %q, want %q", proj, tt.proj)
@@ -142,20 +142,20 @@ func TestParseListQuery(t *testing.T) {
 }
 
 func TestPaginate(t *testing.T) {
-	var items []item
+	var items []Item
 	for _, raw := range []string{
 		`{"id":"a","name":"x","n":3,"is_first_party":true}`,
 		`{"id":"b","name":"y","n":1,"is_first_party":false}`,
 		`{"id":"c","name":"x","n":2}`,
 		`{"id":"d","name":null,"n":10,"is_first_party":true}`,
 	} {
-		it, err := newItem([]byte(raw))
+		it, err := NewItem([]byte(raw))
 		if err != nil {
 			t.Fatal(err)
 		}
 		items = append(items, it)
 	}
-	ids := func(p page) string {
+	ids := func(p Page) string {
 		var out []string
 		for _, raw := range p.Items {
 			var m map[string]any
@@ -165,26 +165,26 @@ func TestPaginate(t *testing.T) {
 		return strings.Join(out, "")
 	}
 	tests := []struct {
-		q    listQuery
+		q    ListQuery
 		want string
 	}{
-		{listQuery{page: 1, pageSize: 20}, "abcd"},
-		{listQuery{page: 1, pageSize: 20, sort: []sortKey{{field: "n"}}}, "bcad"}, // b(1) c(2) a(3) d(10)
-		{listQuery{page: 1, pageSize: 20, sort: []sortKey{{field: "n", desc: true}}}, "dacb"},
-		{listQuery{page: 1, pageSize: 20, sort: []sortKey{{field: "name"}, {field: "id", desc: true}}}, "dcab"},
-		{listQuery{page: 1, pageSize: 20, sort: []sortKey{{field: "is_first_party"}}}, "cbad"},
-		{listQuery{page: 2, pageSize: 3}, "d"},
-		{listQuery{page: 3, pageSize: 3}, ""},
-		{listQuery{page: 1, pageSize: 20, filters: map[string][]string{"name": {"x"}}}, "ac"},
-		{listQuery{page: 1, pageSize: 20, filters: map[string][]string{"is_first_party": {"true"}}}, "ad"},
-		{listQuery{page: 1, pageSize: 20, filters: map[string][]string{"n": {"2", "10"}}}, "cd"},
+		{ListQuery{Page: 1, PageSize: 20}, "abcd"},
+		{ListQuery{Page: 1, PageSize: 20, Sort: []SortKey{{Field: "n"}}}, "bcad"}, // b(1) c(2) a(3) d(10)
+		{ListQuery{Page: 1, PageSize: 20, Sort: []SortKey{{Field: "n", Desc: true}}}, "dacb"},
+		{ListQuery{Page: 1, PageSize: 20, Sort: []SortKey{{Field: "name"}, {Field: "id", Desc: true}}}, "dcab"},
+		{ListQuery{Page: 1, PageSize: 20, Sort: []SortKey{{Field: "is_first_party"}}}, "cbad"},
+		{ListQuery{Page: 2, PageSize: 3}, "d"},
+		{ListQuery{Page: 3, PageSize: 3}, ""},
+		{ListQuery{Page: 1, PageSize: 20, Filters: map[string][]string{"name": {"x"}}}, "ac"},
+		{ListQuery{Page: 1, PageSize: 20, Filters: map[string][]string{"is_first_party": {"true"}}}, "ad"},
+		{ListQuery{Page: 1, PageSize: 20, Filters: map[string][]string{"n": {"2", "10"}}}, "cd"},
 	}
 	for _, tt := range tests {
-		if got := ids(paginate(items, tt.q)); got != tt.want {
+		if got := ids(Paginate(items, tt.q)); got != tt.want {
 			t.Errorf("%+v: got %q, want %q", tt.q, got, tt.want)
 		}
 	}
-	p := paginate(items, listQuery{page: 1, pageSize: 2, proj: projection{fields: []string{"id"}, include: true}})
+	p := Paginate(items, ListQuery{Page: 1, PageSize: 2, Proj: Projection{Fields: []string{"id"}, Include: true}})
 	if string(p.Items[0]) != `{"id":"a"}` || p.Meta.Total != 4 || p.Meta.Length != 2 {
 		t.Errorf("projection %s %+v", p.Items[0], p.Meta)
 	}
@@ -205,40 +205,40 @@ func FuzzParseListQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		lq, err := parseListQuery(q, testSpec)
+		lq, err := ParseListQuery(q, testSpec)
 		if err != nil {
 			return
 		}
-		if lq.page < 1 || lq.page > maxPage || lq.pageSize < 1 || lq.pageSize > maxPageSize {
-			t.Fatalf("out of bounds: page %d size %d", lq.page, lq.pageSize)
+		if lq.Page < 1 || lq.Page > MaxPage || lq.PageSize < 1 || lq.PageSize > MaxPageSize {
+			t.Fatalf("out of bounds: page %d size %d", lq.Page, lq.PageSize)
 		}
 		seen := map[string]bool{}
-		for _, k := range lq.sort {
-			if !slices.Contains(testSpec.sortable, k.field) || seen[k.field] {
+		for _, k := range lq.Sort {
+			if !slices.Contains(testSpec.Sortable, k.Field) || seen[k.Field] {
 				t.Fatalf("sort key %+v", k)
 			}
-			seen[k.field] = true
+			seen[k.Field] = true
 		}
-		for _, f := range lq.proj.fields {
-			if !slices.Contains(testSpec.fields, f) {
+		for _, f := range lq.Proj.Fields {
+			if !slices.Contains(testSpec.Fields, f) {
 				t.Fatalf("field %q", f)
 			}
 		}
-		for name, vals := range lq.filters {
-			fs, ok := testSpec.filters[name]
+		for name, vals := range lq.Filters {
+			fs, ok := testSpec.Filters[name]
 			if !ok {
 				t.Fatalf("filter %q", name)
 			}
 			for _, v := range vals {
-				if fs.boolean && v != "true" && v != "false" {
+				if fs.Boolean && v != "true" && v != "false" {
 					t.Fatalf("boolean filter %q=%q", name, v)
 				}
-				if fs.enum != nil && !slices.Contains(fs.enum, v) {
+				if fs.Enum != nil && !slices.Contains(fs.Enum, v) {
 					t.Fatalf("enum filter %q=%q", name, v)
 				}
 			}
 		}
 		// Paging an empty list never panics either.
-		_ = paginate(nil, lq)
+		_ = Paginate(nil, lq)
 	})
 }

@@ -1,4 +1,4 @@
-package mgmtapi
+package rest
 
 import (
 	"net/mail"
@@ -12,19 +12,19 @@ import (
 // Checks used by the field readers: each returns the value to keep and,
 // when the value is bad, a reason naming what is expected.
 
-const maxURLLen = 2048
+const MaxURLLen = 2048
 
-func hasSpaceOrControl(s string) bool {
+func HasSpaceOrControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 
-// checkRedirectURL accepts an absolute URL without a fragment (RFC 6749
+// CheckRedirectURL accepts an absolute URL without a fragment (RFC 6749
 // §3.1.2); custom schemes are allowed for native apps (RFC 8252 §7.1)
 // except those a browser would execute or read locally, http(s) needs a
 // host. Wildcards are not supported.
-func checkRedirectURL(s string) (string, string) {
+func CheckRedirectURL(s string) (string, string) {
 	const want = "must be an absolute URL without a fragment or wildcard"
-	if s == "" || len(s) > maxURLLen || hasSpaceOrControl(s) || strings.Contains(s, "*") {
+	if s == "" || len(s) > MaxURLLen || HasSpaceOrControl(s) || strings.Contains(s, "*") {
 		return "", want
 	}
 	u, err := url.Parse(s)
@@ -45,14 +45,14 @@ func checkRedirectURL(s string) (string, string) {
 	return s, ""
 }
 
-// checkWebURL accepts an absolute http(s) URL; https is required unless
+// CheckWebURL accepts an absolute http(s) URL; https is required unless
 // allowHTTP.
-func checkWebURL(s string, allowHTTP bool) (string, string) {
+func CheckWebURL(s string, allowHTTP bool) (string, string) {
 	want := "must be an absolute https URL"
 	if allowHTTP {
 		want = "must be an absolute http(s) URL"
 	}
-	if len(s) > maxURLLen || hasSpaceOrControl(s) {
+	if len(s) > MaxURLLen || HasSpaceOrControl(s) {
 		return "", want
 	}
 	u, err := url.Parse(s)
@@ -65,22 +65,22 @@ func checkWebURL(s string, allowHTTP bool) (string, string) {
 	return s, ""
 }
 
-// optionalWebURL is checkWebURL that also accepts "" (unset).
-func optionalWebURL(allowHTTP bool) func(string) (string, string) {
+// OptionalWebURL is checkWebURL that also accepts "" (unset).
+func OptionalWebURL(allowHTTP bool) func(string) (string, string) {
 	return func(s string) (string, string) {
 		if s == "" {
 			return "", ""
 		}
-		return checkWebURL(s, allowHTTP)
+		return CheckWebURL(s, allowHTTP)
 	}
 }
 
-// checkOrigin accepts a bare origin, scheme://host[:port] (a trailing "/"
+// CheckOrigin accepts a bare origin, scheme://host[:port] (a trailing "/"
 // is dropped), as a browser sends in Origin (RFC 6454 §7). Scheme and host
 // are lower-cased so the CORS check can compare bytes.
-func checkOrigin(s string) (string, string) {
+func CheckOrigin(s string) (string, string) {
 	const want = "must be an origin: scheme://host[:port], without path, query or fragment"
-	if s == "" || len(s) > maxURLLen || hasSpaceOrControl(s) || strings.Contains(s, "*") {
+	if s == "" || len(s) > MaxURLLen || HasSpaceOrControl(s) || strings.Contains(s, "*") {
 		return "", want
 	}
 	u, err := url.Parse(s)
@@ -91,8 +91,8 @@ func checkOrigin(s string) (string, string) {
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host), ""
 }
 
-// checkText bounds a free-text string.
-func checkText(maxRunes int) func(string) (string, string) {
+// CheckText bounds a free-text string.
+func CheckText(maxRunes int) func(string) (string, string) {
 	return func(s string) (string, string) {
 		if utf8.RuneCountInString(s) > maxRunes {
 			return "", "at most " + strconv.Itoa(maxRunes) + " characters"
@@ -101,18 +101,18 @@ func checkText(maxRunes int) func(string) (string, string) {
 	}
 }
 
-// checkToken accepts a non-empty string without whitespace or control
+// CheckToken accepts a non-empty string without whitespace or control
 // characters (ids, scopes, aliases).
-func checkToken(maxLen int) func(string) (string, string) {
+func CheckToken(maxLen int) func(string) (string, string) {
 	return func(s string) (string, string) {
-		if s == "" || len(s) > maxLen || hasSpaceOrControl(s) {
+		if s == "" || len(s) > maxLen || HasSpaceOrControl(s) {
 			return "", "must be 1 to " + strconv.Itoa(maxLen) + " characters without spaces"
 		}
 		return s, ""
 	}
 }
 
-func checkEmail(s string) (string, string) {
+func CheckEmail(s string) (string, string) {
 	if s == "" {
 		return "", ""
 	}
@@ -123,20 +123,20 @@ func checkEmail(s string) (string, string) {
 	return s, ""
 }
 
-// stringField reads a string member through check (nil: any string).
-func (o *object) stringChecked(name string, dst *string, check func(string) (string, string)) bool {
-	raw, present := o.take(name)
+// StringChecked reads a string member through check (nil: any string).
+func (o *Object) StringChecked(name string, dst *string, check func(string) (string, string)) bool {
+	raw, present := o.Take(name)
 	if !present {
 		return false
 	}
 	var s string
-	if !o.stringValue(name, raw, &s) {
+	if !o.StringValue(name, raw, &s) {
 		return false
 	}
 	if check != nil {
 		v, reason := check(s)
 		if reason != "" {
-			o.fail(name, raw, reason)
+			o.Fail(name, raw, reason)
 			return false
 		}
 		s = v
@@ -145,8 +145,8 @@ func (o *object) stringChecked(name string, dst *string, check func(string) (str
 	return true
 }
 
-// unique reports the first repeated value of list, if any.
-func firstDuplicate(list []string) (string, bool) {
+// FirstDuplicate reports the first repeated value of list, if any.
+func FirstDuplicate(list []string) (string, bool) {
 	seen := make(map[string]bool, len(list))
 	for _, s := range list {
 		if seen[s] {

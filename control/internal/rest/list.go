@@ -1,4 +1,4 @@
-package mgmtapi
+package rest
 
 import (
 	"bytes"
@@ -9,30 +9,30 @@ import (
 	"strconv"
 )
 
-// item is one rendered resource: its JSON, and its members for filtering,
+// Item is one rendered resource: its JSON, and its members for filtering,
 // sorting and projection.
-type item struct {
+type Item struct {
 	raw     []byte
 	members map[string]json.RawMessage
 }
 
-func newItem(raw []byte) (item, error) {
+func NewItem(raw []byte) (Item, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return item{}, fmt.Errorf("mgmtapi: render: %w", err)
+		return Item{}, fmt.Errorf("mgmtapi: render: %w", err)
 	}
-	return item{raw: raw, members: m}, nil
+	return Item{raw: raw, members: m}, nil
 }
 
-// project applies fields/include_fields. Without a projection the item's
+// Project applies fields/include_fields. Without a projection the item's
 // JSON is returned as rendered (in the model's field order).
-func (it item) project(p projection) json.RawMessage {
-	if len(p.fields) == 0 {
+func (it Item) Project(p Projection) json.RawMessage {
+	if len(p.Fields) == 0 {
 		return it.raw
 	}
 	out := make(map[string]json.RawMessage, len(it.members))
 	for k, v := range it.members {
-		if slices.Contains(p.fields, k) == p.include {
+		if slices.Contains(p.Fields, k) == p.Include {
 			out[k] = v
 		}
 	}
@@ -43,9 +43,9 @@ func (it item) project(p projection) json.RawMessage {
 	return b
 }
 
-// scalar decodes a member for comparison: a string, a float64, a bool, or
+// Scalar decodes a member for comparison: a string, a float64, a bool, or
 // nil when absent, null or not a scalar.
-func (it item) scalar(field string) any {
+func (it Item) Scalar(field string) any {
 	raw, ok := it.members[field]
 	if !ok {
 		return nil
@@ -61,11 +61,11 @@ func (it item) scalar(field string) any {
 	return nil
 }
 
-// matches reports whether the item passes every equality filter.
-func (it item) matches(filters map[string][]string) bool {
+// Matches reports whether the item passes every equality filter.
+func (it Item) Matches(filters map[string][]string) bool {
 	for name, accepted := range filters {
 		var s string
-		switch v := it.scalar(name).(type) {
+		switch v := it.Scalar(name).(type) {
 		case string:
 			s = v
 		case bool:
@@ -117,14 +117,14 @@ func compareScalars(a, b any) int {
 	return 0
 }
 
-// page is one page of a list: the envelope of API.md A.3 (decision at the
+// Page is one page of a list: the envelope of API.md A.3 (decision at the
 // top of API.md: start, limit and length next to page, page_size, total).
-type page struct {
-	Meta  pageMeta          `json:"meta"`
+type Page struct {
+	Meta  PageMeta          `json:"meta"`
 	Items []json.RawMessage `json:"items"`
 }
 
-type pageMeta struct {
+type PageMeta struct {
 	Page     int `json:"page"`
 	PageSize int `json:"page_size"`
 	Total    int `json:"total"`
@@ -133,32 +133,32 @@ type pageMeta struct {
 	Length   int `json:"length"`
 }
 
-// paginate filters, sorts (stably, after the store's order), pages and
+// Paginate filters, sorts (stably, after the store's order), pages and
 // projects items.
-func paginate(items []item, q listQuery) page {
+func Paginate(items []Item, q ListQuery) Page {
 	kept := items[:0:0]
 	for _, it := range items {
-		if it.matches(q.filters) {
+		if it.Matches(q.Filters) {
 			kept = append(kept, it)
 		}
 	}
-	if len(q.sort) > 0 {
+	if len(q.Sort) > 0 {
 		// Decode each sort value once, not once per comparison.
 		type keyed struct {
-			it   item
+			it   Item
 			vals []any
 		}
 		ks := make([]keyed, len(kept))
 		for i, it := range kept {
-			ks[i] = keyed{it: it, vals: make([]any, len(q.sort))}
-			for j, k := range q.sort {
-				ks[i].vals[j] = it.scalar(k.field)
+			ks[i] = keyed{it: it, vals: make([]any, len(q.Sort))}
+			for j, k := range q.Sort {
+				ks[i].vals[j] = it.Scalar(k.Field)
 			}
 		}
 		slices.SortStableFunc(ks, func(a, b keyed) int {
-			for j, k := range q.sort {
+			for j, k := range q.Sort {
 				c := compareScalars(a.vals[j], b.vals[j])
-				if k.desc {
+				if k.Desc {
 					c = -c
 				}
 				if c != 0 {
@@ -171,31 +171,31 @@ func paginate(items []item, q listQuery) page {
 			kept[i] = ks[i].it
 		}
 	}
-	offset := (q.page - 1) * q.pageSize // page ≤ maxPage: no overflow
+	offset := (q.Page - 1) * q.PageSize // page ≤ maxPage: no overflow
 	start := min(offset, len(kept))
-	end := min(start+q.pageSize, len(kept))
-	out := page{
-		Meta: pageMeta{
-			Page: q.page, PageSize: q.pageSize, Total: len(kept),
-			Start: offset, Limit: q.pageSize, Length: end - start,
+	end := min(start+q.PageSize, len(kept))
+	out := Page{
+		Meta: PageMeta{
+			Page: q.Page, PageSize: q.PageSize, Total: len(kept),
+			Start: offset, Limit: q.PageSize, Length: end - start,
 		},
 		Items: make([]json.RawMessage, 0, end-start),
 	}
 	for _, it := range kept[start:end] {
-		out.Items = append(out.Items, it.project(q.proj))
+		out.Items = append(out.Items, it.Project(q.Proj))
 	}
 	return out
 }
 
-// renderAll renders models as items with render.
-func renderAll[T any](models []T, render func(T) ([]byte, error)) ([]item, error) {
-	out := make([]item, 0, len(models))
+// RenderAll renders models as items with render.
+func RenderAll[T any](models []T, render func(T) ([]byte, error)) ([]Item, error) {
+	out := make([]Item, 0, len(models))
 	for _, m := range models {
 		raw, err := render(m)
 		if err != nil {
 			return nil, err
 		}
-		it, err := newItem(raw)
+		it, err := NewItem(raw)
 		if err != nil {
 			return nil, err
 		}
@@ -204,9 +204,9 @@ func renderAll[T any](models []T, render func(T) ([]byte, error)) ([]item, error
 	return out, nil
 }
 
-// spliceMembers appends members (already JSON) to the object raw, keeping
+// SpliceMembers appends members (already JSON) to the object raw, keeping
 // its existing order: how aliases are emitted next to canonical keys.
-func spliceMembers(raw []byte, members ...[2]string) []byte {
+func SpliceMembers(raw []byte, members ...[2]string) []byte {
 	raw = bytes.TrimSpace(raw)
 	if len(members) == 0 || len(raw) < 2 || raw[len(raw)-1] != '}' {
 		return raw
