@@ -269,7 +269,15 @@ func shBlockAfter(t *testing.T, path, marker string) string {
 // command line of its sh blocks is a line of m2m.sh, which the test above
 // runs.
 func TestDocsQuoteTheScript(t *testing.T) {
-	script, err := os.ReadFile("m2m.sh")
+	docQuotesScript(t, "api.md", "## Worked example", "m2m.sh", 10)
+}
+
+// docQuotesScript checks that every command line of the sh blocks under
+// the heading section of docs/<doc> is a line of the script, and that
+// there are at least min of them (the section or its blocks did not move).
+func docQuotesScript(t *testing.T, doc, section, scriptName string, minLines int) {
+	t.Helper()
+	script, err := os.ReadFile(scriptName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,19 +285,19 @@ func TestDocsQuoteTheScript(t *testing.T) {
 	for l := range strings.Lines(string(script)) {
 		lines[strings.TrimSpace(l)] = true
 	}
-	doc, err := os.Open(filepath.Join("..", "api.md"))
+	f, err := os.Open(filepath.Join("..", doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer doc.Close()
+	defer f.Close()
 	var inSection, inBlock bool
 	checked := 0
-	sc := bufio.NewScanner(doc)
+	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		l := sc.Text()
 		switch {
 		case strings.HasPrefix(l, "## "):
-			inSection = strings.HasPrefix(l, "## Worked example")
+			inSection = strings.HasPrefix(l, section)
 		case inSection && strings.HasPrefix(l, "```"):
 			inBlock = !inBlock && strings.TrimPrefix(l, "```") == "sh"
 		case inSection && inBlock:
@@ -299,14 +307,14 @@ func TestDocsQuoteTheScript(t *testing.T) {
 			}
 			checked++
 			if !lines[cmd] {
-				t.Errorf("docs/api.md shows %q, which docs/examples/m2m.sh does not run", cmd)
+				t.Errorf("docs/%s shows %q, which docs/examples/%s does not run", doc, cmd, scriptName)
 			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if checked < 10 {
-		t.Fatalf("found %d command lines under docs/api.md's \"## Worked example\"; the section or its sh blocks moved", checked)
+	if checked < minLines {
+		t.Fatalf("found %d command lines under docs/%s's %q; the section or its sh blocks moved", checked, doc, section)
 	}
 }
