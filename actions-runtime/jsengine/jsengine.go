@@ -115,17 +115,20 @@ func (e *Engine) Load(ctx context.Context, rt *sandbox.Runtime, key, source stri
 // modules (none in this version: no npm dependencies), a top-level throw,
 // endless loop or memory bomb, or a missing entry point for one of the
 // triggers refuses it with an error wrapping action.ErrInvalidCode (and
-// the sandbox's typed error). Other failures (the engine itself, a
-// cancelled ctx) are returned as they are.
+// the sandbox's typed errors). Other failures (the engine starting up
+// before the source runs, a cancelled ctx) are not the action's and do
+// not wrap action.ErrInvalidCode.
 func (e *Engine) Check(ctx context.Context, rt *sandbox.Runtime, source string, triggers []abi.Trigger) error {
 	err := rt.Probe(ctx, e.wasm, LoadOptions(source, triggers)...)
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, sandbox.ErrInit) && (errors.Is(err, sandbox.ErrTimeout) || errors.Is(err, sandbox.ErrOutOfMemory) || errors.Is(err, sandbox.ErrTrap)):
+		return fmt.Errorf("%w: the action's top-level code failed: %w", action.ErrInvalidCode, err)
 	case errors.Is(err, sandbox.ErrInit):
 		return fmt.Errorf("%w: %w", action.ErrInvalidCode, err)
-	case errors.Is(err, sandbox.ErrTimeout), errors.Is(err, sandbox.ErrOutOfMemory), errors.Is(err, sandbox.ErrTrap):
-		return fmt.Errorf("%w: the action's top-level code failed: %w", action.ErrInvalidCode, err)
 	}
+	// The engine failed before the source ran (a start-up deadline on a
+	// loaded node, say): not the action's fault.
 	return fmt.Errorf("jsengine: checking the action: %w", err)
 }

@@ -331,6 +331,13 @@ func TestCheck(t *testing.T) {
 	if s := rt.Stats(); s.Versions != 0 || s.LiveInstances != 0 {
 		t.Errorf("Check kept something: %+v", s)
 	}
+	// The engine failing to start before the source runs is not the
+	// action's fault: a start-up deadline already past.
+	slow := newRuntime(t, sandbox.Config{InitTimeout: time.Nanosecond})
+	err := eng.Check(ctx, slow, `exports.onExecuteCredentialsExchange = async () => {};`, ce)
+	if err == nil || errors.Is(err, action.ErrInvalidCode) || !errors.Is(err, sandbox.ErrTimeout) {
+		t.Errorf("Check on an engine that could not start = %v, want a timeout that is not ErrInvalidCode", err)
+	}
 }
 
 func TestEmbeddedEngine(t *testing.T) {

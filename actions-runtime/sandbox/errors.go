@@ -25,8 +25,10 @@ var (
 	// WebAssembly, too large, a missing export, a forbidden import).
 	ErrInvalidModule = errors.New("invalid action module")
 	// ErrInit: the module's authok_init refused the version's init payload
-	// (for the JS engine: the action's source); the message it returned
-	// follows.
+	// (for the JS engine: the action's source; the message it returned
+	// follows), or failed on it: then the error also wraps ErrTimeout,
+	// ErrTrap or ErrOutOfMemory. A failure before authok_init runs (Go's
+	// runtime start-up, say) is not ErrInit.
 	ErrInit = errors.New("action initialisation failed")
 	// ErrClosed: the version was closed or evicted; load it again.
 	ErrClosed = errors.New("action version is closed")

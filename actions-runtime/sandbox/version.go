@@ -224,7 +224,7 @@ func (in *instance) runInit(ctx context.Context, payload []byte) error {
 	n := uint64(len(payload))
 	res, err := in.alloc.Call(ctx, n)
 	if err != nil {
-		return fmt.Errorf("authok_alloc for the init payload: %w", classify(ctx, in, err))
+		return fmt.Errorf("%w: authok_alloc for the init payload: %w", ErrInit, classify(ctx, in, err))
 	}
 	ptr := uint32(res[0])
 	if n > 0 && ptr == 0 {
@@ -235,7 +235,7 @@ func (in *instance) runInit(ctx context.Context, payload []byte) error {
 	}
 	res, err = in.mod.ExportedFunction(abi.InitExport).Call(ctx, uint64(ptr), n)
 	if err != nil {
-		return fmt.Errorf("%s: %w", abi.InitExport, classify(ctx, in, err))
+		return fmt.Errorf("%w: %s: %w", ErrInit, abi.InitExport, classify(ctx, in, err))
 	}
 	if res[0] == 0 {
 		return nil
