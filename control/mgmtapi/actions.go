@@ -642,7 +642,7 @@ func (a *API) listActions(c *call) error {
 		}
 		kept = append(kept, act)
 	}
-	items, err := rest.RenderAll(kept, func(act model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, act) })
+	items, err := rest.RenderAll(kept, a.actions(c).Render)
 	if err != nil {
 		return err
 	}
@@ -674,16 +674,18 @@ func (a *API) findAction(c *call) (model.Action, error) {
 	return act, nil
 }
 
+// actions is the action resource of c's tenant (rendering reads the
+// action's deployed version and build status).
+func (a *API) actions(c *call) rest.Resource[model.Action] {
+	return rest.Resource[model.Action]{
+		Spec:    actionListSpec,
+		Render:  func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) },
+		Version: func(x model.Action) uint64 { return x.Version },
+	}
+}
+
 func (a *API) getAction(c *call) error {
-	proj, err := rest.ParseProjection(c.r.URL.Query(), actionListSpec.Fields)
-	if err != nil {
-		return err
-	}
-	act, err := a.findAction(c)
-	if err != nil {
-		return err
-	}
-	return rest.WriteOne(c.w, http.StatusOK, act, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, proj, act.Version)
+	return a.actions(c).Get(c.w, c.r, func() (model.Action, error) { return a.findAction(c) })
 }
 
 func (a *API) createAction(c *call) error {
@@ -707,7 +709,7 @@ func (a *API) createAction(c *call) error {
 	if err != nil {
 		return actionRepoError(err, act.ID, act.Name)
 	}
-	return rest.WriteOne(c.w, http.StatusCreated, created, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, rest.Projection{}, created.Version)
+	return a.actions(c).Created(c.w, created)
 }
 
 func (a *API) updateAction(c *call) error {
@@ -719,13 +721,13 @@ func (a *API) updateAction(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := rest.IfMatch(c.r)
 	now := a.now()
 	k := a.newChecker(c.ctx())
-	updated, err := a.cfg.Repo.UpdateAction(c.ctx(), c.tenant.Name, cur.ID, func(old model.Action) (model.Action, error) {
-		if err := want.Check(old.Version); err != nil {
-			return old, err
-		}
+	res := a.actions(c)
+	cas := func(fn func(model.Action) (model.Action, error)) (model.Action, error) {
+		return a.cfg.Repo.UpdateAction(c.ctx(), c.tenant.Name, cur.ID, fn)
+	}
+	updated, err := res.Update(c.r, cas, func(old model.Action) (model.Action, error) {
 		nv, err := applyAction(old, in, now)
 		if err != nil {
 			return old, err
@@ -741,7 +743,7 @@ func (a *API) updateAction(c *call) error {
 	if err != nil {
 		return actionRepoError(err, cur.ID, in.name)
 	}
-	return rest.WriteOne(c.w, http.StatusOK, updated, func(x model.Action) ([]byte, error) { return a.renderAction(c.ctx(), c.tenant.Name, x) }, rest.Projection{}, updated.Version)
+	return res.OK(c.w, updated)
 }
 
 func (a *API) deleteAction(c *call) error {
@@ -754,10 +756,12 @@ func (a *API) deleteAction(c *call) error {
 		force = b
 	}
 	id := c.r.PathValue("id")
-	if err := a.cfg.Repo.DeleteAction(c.ctx(), c.tenant.Name, id, force); err != nil {
-		return actionRepoError(err, id, "")
-	}
-	return rest.NoContent(c.w)
+	return rest.Delete(c.w, func() error {
+		if err := a.cfg.Repo.DeleteAction(c.ctx(), c.tenant.Name, id, force); err != nil {
+			return actionRepoError(err, id, "")
+		}
+		return nil
+	})
 }
 
 // ---- test ----

@@ -123,28 +123,34 @@ func (a *API) listActionVersions(c *call) error {
 	if err != nil {
 		return err
 	}
-	items, err := rest.RenderAll(vs, a.renderVersion(c.ctx(), c.tenant.Name, act))
+	items, err := rest.RenderAll(vs, a.versions(c, &act).Render)
 	if err != nil {
 		return err
 	}
 	return writeNamedPage(c.w, rest.Paginate(items, q), "versions")
 }
 
+// versions is the version resource of *act, read when a version is
+// rendered (a get reads the action in its load).
+func (a *API) versions(c *call, act *model.Action) rest.Resource[model.ActionVersion] {
+	return rest.Resource[model.ActionVersion]{
+		Spec:    versionListSpec,
+		Render:  func(v model.ActionVersion) ([]byte, error) { return a.renderVersion(c.ctx(), c.tenant.Name, *act)(v) },
+		Version: func(v model.ActionVersion) uint64 { return v.Version },
+	}
+}
+
 func (a *API) getActionVersion(c *call) error {
-	proj, err := rest.ParseProjection(c.r.URL.Query(), versionListSpec.Fields)
-	if err != nil {
-		return err
-	}
-	act, err := a.findAction(c)
-	if err != nil {
-		return err
-	}
-	vid := c.r.PathValue("version_id")
-	v, err := a.cfg.Repo.GetActionVersion(c.ctx(), c.tenant.Name, act.ID, vid)
-	if err != nil {
-		return repoError(err, whatActionVersion, vid)
-	}
-	return rest.WriteOne(c.w, http.StatusOK, v, a.renderVersion(c.ctx(), c.tenant.Name, act), proj, v.Version)
+	var act model.Action
+	return a.versions(c, &act).Get(c.w, c.r, func() (model.ActionVersion, error) {
+		var err error
+		if act, err = a.findAction(c); err != nil {
+			return model.ActionVersion{}, err
+		}
+		vid := c.r.PathValue("version_id")
+		v, err := a.cfg.Repo.GetActionVersion(c.ctx(), c.tenant.Name, act.ID, vid)
+		return v, repoError(err, whatActionVersion, vid)
+	})
 }
 
 // readDeployBody reads the optional body of a deploy: none, null, or an

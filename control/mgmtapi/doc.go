@@ -32,6 +32,11 @@
 // operation. An operation returns an error value and one writer renders
 // the A.4 body.
 //
+// The request toolkit (body reader, checks, list queries, paging,
+// If-Match, answers) is control/internal/rest: each resource's file
+// builds a rest.Resource[T] (list spec, renderer, version) and keeps
+// only its own rules; the wire format below is the toolkit's.
+//
 // Write bodies are strict: application/json only (415), at most
 // Config.MaxBodyBytes (413), one JSON object without duplicate keys at any
 // depth, no unknown members except the SDK spellings of F.3 (callbacks,

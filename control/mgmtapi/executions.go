@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/authok-edge/authok/control/internal/rest"
-	"net/http"
 
 	"github.com/authok-edge/authok/shared/model"
 )
@@ -25,5 +24,5 @@ func (a *API) getExecution(c *call) error {
 	if err != nil {
 		return repoError(err, whatExecution, id)
 	}
-	return rest.WriteOne(c.w, http.StatusOK, e, renderExecution, rest.Projection{}, 0)
+	return rest.Resource[model.ActionExecution]{Render: renderExecution}.OK(c.w, e)
 }

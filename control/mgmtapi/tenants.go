@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/authok-edge/authok/control/internal/rest"
-	"net/http"
 	"regexp"
 	"strconv"
 
@@ -308,17 +307,18 @@ func checkTenant(t model.Tenant) error {
 
 // ---- handlers ----
 
+// tenantSettings is the tenant's settings as a resource.
+var tenantSettings = rest.Resource[model.Tenant]{
+	Spec: &rest.ListSpec{Fields: tenantFields}, Render: renderTenant,
+	Version: func(t model.Tenant) uint64 { return t.Version },
+}
+
 func (a *API) getTenantSettings(c *call) error {
-	proj, err := rest.ParseProjection(c.r.URL.Query(), tenantFields)
-	if err != nil {
-		return err
-	}
-	// Read again: the resolver may serve a cached copy.
-	t, err := a.cfg.Repo.GetTenant(c.ctx(), c.tenant.Name)
-	if err != nil {
-		return repoError(err, whatTenant, c.tenant.Name)
-	}
-	return rest.WriteOne(c.w, http.StatusOK, t, renderTenant, proj, t.Version)
+	return tenantSettings.Get(c.w, c.r, func() (model.Tenant, error) {
+		// Read again: the resolver may serve a cached copy.
+		t, err := a.cfg.Repo.GetTenant(c.ctx(), c.tenant.Name)
+		return t, repoError(err, whatTenant, c.tenant.Name)
+	})
 }
 
 func (a *API) updateTenantSettings(c *call) error {
@@ -330,11 +330,10 @@ func (a *API) updateTenantSettings(c *call) error {
 	if err != nil {
 		return err
 	}
-	want := rest.IfMatch(c.r)
-	updated, err := a.cfg.Repo.UpdateTenant(c.ctx(), c.tenant.Name, func(old model.Tenant) (model.Tenant, error) {
-		if err := want.Check(old.Version); err != nil {
-			return old, err
-		}
+	cas := func(fn func(model.Tenant) (model.Tenant, error)) (model.Tenant, error) {
+		return a.cfg.Repo.UpdateTenant(c.ctx(), c.tenant.Name, fn)
+	}
+	updated, err := tenantSettings.Update(c.r, cas, func(old model.Tenant) (model.Tenant, error) {
 		nt := old
 		for _, f := range sets {
 			f(&nt)
@@ -347,5 +346,5 @@ func (a *API) updateTenantSettings(c *call) error {
 	if err != nil {
 		return repoError(err, whatTenant, c.tenant.Name)
 	}
-	return rest.WriteOne(c.w, http.StatusOK, updated, renderTenant, rest.Projection{}, updated.Version)
+	return tenantSettings.OK(c.w, updated)
 }

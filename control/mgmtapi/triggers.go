@@ -85,23 +85,19 @@ func (a *API) listTriggers(c *call) error {
 	if err != nil {
 		return err
 	}
-	items, err := rest.RenderAll(triggerCatalogue, renderTrigger)
+	items, err := rest.RenderAll(triggerCatalogue, triggers.Render)
 	if err != nil {
 		return err
 	}
 	return writeNamedPage(c.w, rest.Paginate(items, q), "triggers")
 }
 
+// triggers is the trigger catalogue as a resource (no versions: the
+// catalogue is the server's).
+var triggers = rest.Resource[triggerInfo]{Spec: triggerListSpec, Render: renderTrigger}
+
 func (a *API) getTrigger(c *call) error {
-	proj, err := rest.ParseProjection(c.r.URL.Query(), triggerListSpec.Fields)
-	if err != nil {
-		return err
-	}
-	t, err := pathTrigger(c)
-	if err != nil {
-		return err
-	}
-	return rest.WriteOne(c.w, http.StatusOK, t, renderTrigger, proj, 0)
+	return triggers.Get(c.w, c.r, func() (triggerInfo, error) { return pathTrigger(c) })
 }
 
 // pathTrigger reads the path's trigger id (canonical or alias).
