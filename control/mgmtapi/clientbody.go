@@ -34,28 +34,16 @@ var metadataKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 
 // clientInput is a parsed client body: the changes to apply, in order.
 type clientInput struct {
-	set     []func(*model.Client)
-	present map[string]bool // canonical names of the members given
+	rest.Changes[model.Client] // by the members' canonical names
 	// clientID is a client_id given in the body: on create the id to use,
 	// on update it must equal the client's.
 	clientID string
 }
 
-func (in *clientInput) add(name string, f func(*model.Client)) {
-	in.present[name] = true
-	in.set = append(in.set, f)
-}
-
-func (in *clientInput) apply(c *model.Client) {
-	for _, f := range in.set {
-		f(c)
-	}
-}
-
 // parseClient reads a POST or PATCH /clients body. Field-level problems
 // are collected and returned together as one 400 invalid_body.
 func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, error) {
-	in := &clientInput{present: map[string]bool{}}
+	in := &clientInput{}
 
 	var s string
 	if o.StringChecked("client_id", &s, checkClientID) {
@@ -64,7 +52,7 @@ func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, erro
 	if o.Has("client_secret") {
 		var secret string
 		if o.StringChecked("client_secret", &secret, checkClientSecret) {
-			in.add("client_secret", func(c *model.Client) { c.ClientSecret = model.Secret(secret) })
+			in.Set("client_secret", func(c *model.Client) { c.ClientSecret = model.Secret(secret) })
 		}
 	}
 	if raw, ok := o.Take("tenant"); ok {
@@ -79,7 +67,7 @@ func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, erro
 	str := func(name string, check func(string) (string, string), set func(*model.Client, string)) {
 		var v string
 		if o.StringChecked(name, &v, check) {
-			in.add(name, func(c *model.Client) { set(c, v) })
+			in.Set(name, func(c *model.Client) { set(c, v) })
 		}
 	}
 	str("name", checkClientName, func(c *model.Client, v string) { c.Name = v })
@@ -95,7 +83,7 @@ func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, erro
 	enum := func(name string, allowed []string, set func(*model.Client, string)) {
 		var v string
 		if o.Enum(name, &v, allowed...) {
-			in.add(name, func(c *model.Client) { set(c, v) })
+			in.Set(name, func(c *model.Client) { set(c, v) })
 		}
 	}
 	enum("app_type", appTypesAccepted, func(c *model.Client, v string) { c.AppType = canonicalAppType(v) })
@@ -106,7 +94,7 @@ func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, erro
 	boolean := func(name string, set func(*model.Client, bool)) {
 		var v bool
 		if o.Bool(name, &v) {
-			in.add(name, func(c *model.Client) { set(c, v) })
+			in.Set(name, func(c *model.Client) { set(c, v) })
 		}
 	}
 	boolean("is_first_party", func(c *model.Client, v bool) { c.IsFirstParty = v })
@@ -124,7 +112,7 @@ func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, erro
 				o.Errs().Add("Invalid value %s for field %s (duplicate entry)", strconv.Quote(d), o.Field(name))
 				return
 			}
-			in.add(name, func(c *model.Client) { set(c, v) })
+			in.Set(name, func(c *model.Client) { set(c, v) })
 		}
 	}
 	list("response_types", enumCheck(responseTypes), func(c *model.Client, v []string) { c.ResponseTypes = v })
@@ -138,7 +126,7 @@ func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, erro
 	if from, ok := o.Pick("redirect_uris", "callbacks"); ok {
 		list(from, rest.CheckRedirectURL, func(c *model.Client, v []string) { c.RedirectURIs = v })
 		if from == "callbacks" {
-			in.present["redirect_uris"] = true
+			in.Mark("redirect_uris")
 		}
 	}
 
@@ -154,28 +142,28 @@ func parseClient(o *rest.Object, create bool, tenant string) (*clientInput, erro
 			ek.String("subject", &k.Subject)
 		}
 		ek.Finish()
-		in.add("encryption_key", func(c *model.Client) { c.EncryptionKey = k })
+		in.Set("encryption_key", func(c *model.Client) { c.EncryptionKey = k })
 	}
 	if addons, ok := parseAddons(o); ok {
-		in.add("addons", func(c *model.Client) { c.Addons = addons })
+		in.Set("addons", func(c *model.Client) { c.Addons = addons })
 	}
 	var md map[string]string
 	if o.StringMap("client_metadata", &md) && checkClientMetadata(o, md) {
-		in.add("client_metadata", func(c *model.Client) { c.ClientMetadata = md })
+		in.Set("client_metadata", func(c *model.Client) { c.ClientMetadata = md })
 	}
 	var jwks *model.JWKS
 	if readJWKS(o, "jwks", &jwks) {
-		in.add("jwks", func(c *model.Client) { c.JWKS = jwks })
+		in.Set("jwks", func(c *model.Client) { c.JWKS = jwks })
 	}
 
 	if create {
-		if !in.present["name"] && !o.Has("name") {
+		if !in.Has("name") && !o.Has("name") {
 			o.Missing("name")
 		}
 	}
-	if in.present["name"] {
+	if in.Has("name") {
 		var probe model.Client
-		in.apply(&probe)
+		in.Apply(&probe)
 		if probe.Name == "" {
 			o.Errs().Add("Invalid value \"\" (string) for field name (must not be empty)")
 		}
@@ -192,7 +180,7 @@ func aliasBool(o *rest.Object, in *clientInput, name, alias string, set func(*mo
 	}
 	var v bool
 	if o.Bool(from, &v) {
-		in.add(name, func(c *model.Client) { set(c, v) })
+		in.Set(name, func(c *model.Client) { set(c, v) })
 	}
 }
 
@@ -269,7 +257,7 @@ func parseJWTConfiguration(o *rest.Object, in *clientInput) {
 	}
 	defer jc.Finish()
 	if wasNull {
-		in.add("jwt_configuration", func(c *model.Client) { c.JWTConfiguration = model.JWTConfiguration{} })
+		in.Set("jwt_configuration", func(c *model.Client) { c.JWTConfiguration = model.JWTConfiguration{} })
 		return
 	}
 	var sets []func(*model.JWTConfiguration)
@@ -309,7 +297,7 @@ func parseJWTConfiguration(o *rest.Object, in *clientInput) {
 	if alg, ok := readAlg(jc, "alg"); ok {
 		sets = append(sets, func(j *model.JWTConfiguration) { j.Alg = alg })
 	}
-	in.add("jwt_configuration", func(c *model.Client) {
+	in.Set("jwt_configuration", func(c *model.Client) {
 		for _, f := range sets {
 			f(&c.JWTConfiguration)
 		}
@@ -345,7 +333,7 @@ func parseRefreshToken(o *rest.Object, in *clientInput) {
 	}
 	defer rt.Finish()
 	if wasNull {
-		in.add("refresh_token", func(c *model.Client) { c.RefreshToken = model.RefreshToken{} })
+		in.Set("refresh_token", func(c *model.Client) { c.RefreshToken = model.RefreshToken{} })
 		return
 	}
 	var sets []func(*model.RefreshToken)
@@ -380,7 +368,7 @@ func parseRefreshToken(o *rest.Object, in *clientInput) {
 		v := b
 		sets = append(sets, func(r *model.RefreshToken) { r.InfiniteIdleTokenLifetime = v })
 	}
-	in.add("refresh_token", func(c *model.Client) {
+	in.Set("refresh_token", func(c *model.Client) {
 		for _, f := range sets {
 			f(&c.RefreshToken)
 		}
@@ -395,7 +383,7 @@ func parseMobile(o *rest.Object, in *clientInput) {
 	}
 	defer mo.Finish()
 	if wasNull {
-		in.add("mobile", func(c *model.Client) { c.Mobile = model.Mobile{} })
+		in.Set("mobile", func(c *model.Client) { c.Mobile = model.Mobile{} })
 		return
 	}
 	var sets []func(*model.Mobile)
@@ -419,7 +407,7 @@ func parseMobile(o *rest.Object, in *clientInput) {
 		ios.Finish()
 		sets = append(sets, func(m *model.Mobile) { m.IOS = i })
 	}
-	in.add("mobile", func(c *model.Client) {
+	in.Set("mobile", func(c *model.Client) {
 		for _, f := range sets {
 			f(&c.Mobile)
 		}
@@ -443,7 +431,7 @@ func parseNativeSocialLogin(o *rest.Object, in *clientInput) {
 	}
 	defer nsl.Finish()
 	if wasNull {
-		in.add("native_social_login", func(c *model.Client) { c.NativeSocialLogin = model.NativeSocialLogin{} })
+		in.Set("native_social_login", func(c *model.Client) { c.NativeSocialLogin = model.NativeSocialLogin{} })
 		return
 	}
 	var sets []func(*model.NativeSocialLogin)
@@ -466,7 +454,7 @@ func parseNativeSocialLogin(o *rest.Object, in *clientInput) {
 			sets = append(sets, func(n *model.NativeSocialLogin) { n.Facebook = e })
 		}
 	}
-	in.add("native_social_login", func(c *model.Client) {
+	in.Set("native_social_login", func(c *model.Client) {
 		for _, f := range sets {
 			f(&c.NativeSocialLogin)
 		}

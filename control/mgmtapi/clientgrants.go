@@ -84,15 +84,10 @@ var clientGrants = rest.Resource[model.ClientGrant]{
 }
 
 func (a *API) listGrants(c *call) error {
-	q, err := clientGrants.ParseList(c.r)
-	if err != nil {
-		return err
-	}
 	// Grants store the canonical Management API identifier.
-	canonicalAudienceFilter(q, "audience", c.tenant.Internal.Issuer)
-	return clientGrants.List(c.w, q, func(after string) ([]model.ClientGrant, string, error) {
+	return clientGrants.List(c.w, c.r, func(after string) ([]model.ClientGrant, string, error) {
 		return a.cfg.Repo.ListClientGrants(c.ctx(), c.tenant.Name, after, 0)
-	})
+	}, canonicalAudienceFilter("audience", c.tenant.Internal.Issuer))
 }
 
 func (a *API) getGrant(c *call) error {

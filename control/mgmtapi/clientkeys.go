@@ -33,7 +33,7 @@ func (e *keyFieldsError) Error() string { return "mgmtapi: key fields need " + s
 // object read from the API can still be sent back unchanged.
 func keyFieldsChanged(in *clientInput, old, nc model.Client) []string {
 	var fields []string
-	if in.present["client_secret"] {
+	if in.Has("client_secret") {
 		fields = append(fields, "client_secret")
 	}
 	if old.TokenEndpointAuthMethod != nc.TokenEndpointAuthMethod {

@@ -203,12 +203,12 @@ func defaultAppType(c model.Client) string {
 // clientDefaults are the settings of a new client of appType that the
 // body does not set (grant types by application type, and a public client
 // for browser and native apps).
-func clientDefaults(c *model.Client, present map[string]bool) {
+func clientDefaults(c *model.Client, present func(member string) bool) {
 	if c.AppType == "" {
 		c.AppType = defaultAppType(*c)
 	}
 	interactive := c.AppType != model.AppTypeNonInteractive
-	if !present["token_endpoint_auth_method"] {
+	if !present("token_endpoint_auth_method") {
 		switch c.AppType {
 		case model.AppTypeSPA, model.AppTypeNative:
 			c.TokenEndpointAuthMethod = model.AuthMethodNone
@@ -216,7 +216,7 @@ func clientDefaults(c *model.Client, present map[string]bool) {
 			c.TokenEndpointAuthMethod = model.AuthMethodClientSecretPost
 		}
 	}
-	if !present["grant_types"] {
+	if !present("grant_types") {
 		switch c.AppType {
 		case model.AppTypeNonInteractive:
 			c.GrantTypes = []string{model.GrantTypeClientCredentials}
@@ -229,13 +229,13 @@ func clientDefaults(c *model.Client, present map[string]bool) {
 			c.GrantTypes = slices.DeleteFunc(c.GrantTypes, func(g string) bool { return g == model.GrantTypeClientCredentials })
 		}
 	}
-	if !present["response_types"] && interactive {
+	if !present("response_types") && interactive {
 		c.ResponseTypes = []string{"code"}
 	}
-	if !present["is_first_party"] {
+	if !present("is_first_party") {
 		c.IsFirstParty = true
 	}
-	if !present["oidc_conformant"] {
+	if !present("oidc_conformant") {
 		c.OIDCConformant = true
 	}
 	if c.JWTConfiguration.Alg == "" {
@@ -262,7 +262,7 @@ func clientDefaults(c *model.Client, present map[string]bool) {
 	if c.RefreshToken.IdleTokenLifetime == 0 {
 		c.RefreshToken.IdleTokenLifetime = 1296000
 	}
-	if !present["refresh_token"] && c.RefreshToken.ExpirationType == model.ExpirationTypeNonExpiring {
+	if !present("refresh_token") && c.RefreshToken.ExpirationType == model.ExpirationTypeNonExpiring {
 		c.RefreshToken.InfiniteTokenLifetime = true
 		c.RefreshToken.InfiniteIdleTokenLifetime = true
 	}
@@ -317,12 +317,7 @@ func (a *API) updateClientCAS(c *call, id string) func(func(model.Client) (model
 }
 
 func (a *API) listClients(c *call) error {
-	res := a.clients(c)
-	q, err := res.ParseList(c.r)
-	if err != nil {
-		return err
-	}
-	return res.List(c.w, q, func(after string) ([]model.Client, string, error) {
+	return a.clients(c).List(c.w, c.r, func(after string) ([]model.Client, string, error) {
 		return a.cfg.Repo.ListClients(c.ctx(), c.tenant.Name, after, 0)
 	})
 }
@@ -345,8 +340,8 @@ func (a *API) createClient(c *call) error {
 		return err
 	}
 	cl := model.Client{}
-	in.apply(&cl)
-	clientDefaults(&cl, in.present)
+	in.Apply(&cl)
+	clientDefaults(&cl, in.Has)
 	if err := checkClient(cl); err != nil {
 		return err
 	}
@@ -388,7 +383,7 @@ func (a *API) updateClient(c *call) error {
 	res := a.clients(c)
 	updated, err := res.Update(c.r, a.updateClientCAS(c, id), func(old model.Client) (model.Client, error) {
 		nc := old
-		in.apply(&nc)
+		in.Apply(&nc)
 		if !canKeys {
 			if fields := keyFieldsChanged(in, old, nc); len(fields) > 0 {
 				return old, &keyFieldsError{fields: fields}

@@ -66,27 +66,15 @@ func renderRS(rs model.ResourceServer) ([]byte, error) {
 
 // rsInput is a parsed resource server body.
 type rsInput struct {
-	set        []func(*model.ResourceServer)
-	present    map[string]bool
+	rest.Changes[model.ResourceServer]
 	identifier string
 	isSystem   *bool
-}
-
-func (in *rsInput) add(name string, f func(*model.ResourceServer)) {
-	in.present[name] = true
-	in.set = append(in.set, f)
-}
-
-func (in *rsInput) apply(rs *model.ResourceServer) {
-	for _, f := range in.set {
-		f(rs)
-	}
 }
 
 // parseRS reads a POST or PATCH /resource-servers body; currentID is the
 // id of the resource server being updated ("" on create).
 func parseRS(o *rest.Object, create bool, currentID string) (*rsInput, error) {
-	in := &rsInput{present: map[string]bool{}}
+	in := &rsInput{}
 	o.ReadOnlyEqual("id", currentID)
 	o.IgnoreReadOnly("string", "created_at", "updated_at")
 	o.IgnoreReadOnly("object", "client")
@@ -94,7 +82,7 @@ func parseRS(o *rest.Object, create bool, currentID string) (*rsInput, error) {
 		o.Fail("signing_secret", raw, "HS256 is not supported yet, so resource servers have no signing secret")
 	}
 	if o.StringChecked("identifier", &in.identifier, rest.CheckToken(maxIdentifierLen)) {
-		in.present["identifier"] = true
+		in.Mark("identifier")
 	} else if create && !o.Has("identifier") {
 		o.Missing("identifier")
 	}
@@ -104,30 +92,30 @@ func parseRS(o *rest.Object, create bool, currentID string) (*rsInput, error) {
 	}
 	var name string
 	if o.StringChecked("name", &name, checkRSName) {
-		in.add("name", func(rs *model.ResourceServer) { rs.Name = name })
+		in.Set("name", func(rs *model.ResourceServer) { rs.Name = name })
 	}
 	var loc string
 	if o.StringChecked("verificationLocation", &loc, rest.OptionalWebURL(true)) {
-		in.add("verificationLocation", func(rs *model.ResourceServer) { rs.VerificationLocation = loc })
+		in.Set("verificationLocation", func(rs *model.ResourceServer) { rs.VerificationLocation = loc })
 	}
 	if alg, ok := readAlg(o, "signing_alg"); ok {
-		in.add("signing_alg", func(rs *model.ResourceServer) { rs.SigningAlg = alg })
+		in.Set("signing_alg", func(rs *model.ResourceServer) { rs.SigningAlg = alg })
 	}
 	var dialect string
 	if o.Enum("token_dialect", &dialect, tokenDialects...) {
-		in.add("token_dialect", func(rs *model.ResourceServer) { rs.TokenDialect = dialect })
+		in.Set("token_dialect", func(rs *model.ResourceServer) { rs.TokenDialect = dialect })
 	}
 	var life, web int
 	if o.Int("token_lifetime", &life, 1, maxRSTokenLifetime) {
-		in.add("token_lifetime", func(rs *model.ResourceServer) { rs.TokenLifetime = life })
+		in.Set("token_lifetime", func(rs *model.ResourceServer) { rs.TokenLifetime = life })
 	}
 	if o.Int("token_lifetime_for_web", &web, 1, maxRSTokenLifetime) {
-		in.add("token_lifetime_for_web", func(rs *model.ResourceServer) { rs.TokenLifetimeForWeb = web })
+		in.Set("token_lifetime_for_web", func(rs *model.ResourceServer) { rs.TokenLifetimeForWeb = web })
 	}
 	boolean := func(name string, set func(*model.ResourceServer, bool)) {
 		var v bool
 		if o.Bool(name, &v) {
-			in.add(name, func(rs *model.ResourceServer) { set(rs, v) })
+			in.Set(name, func(rs *model.ResourceServer) { set(rs, v) })
 		}
 	}
 	boolean("allow_offline_access", func(rs *model.ResourceServer, v bool) { rs.AllowOfflineAccess = v })
@@ -140,11 +128,11 @@ func parseRS(o *rest.Object, create bool, currentID string) (*rsInput, error) {
 		if len(opts) > maxRSOptions {
 			o.Errs().Add("Invalid value for field options (at most %d keys)", maxRSOptions)
 		} else {
-			in.add("options", func(rs *model.ResourceServer) { rs.Options = opts })
+			in.Set("options", func(rs *model.ResourceServer) { rs.Options = opts })
 		}
 	}
 	if scopes, ok := parseScopes(o); ok {
-		in.add("scopes", func(rs *model.ResourceServer) { rs.Scopes = scopes })
+		in.Set("scopes", func(rs *model.ResourceServer) { rs.Scopes = scopes })
 	}
 	o.Finish()
 	return in, o.Errs().Err()
@@ -262,14 +250,9 @@ var resourceServers = rest.Resource[model.ResourceServer]{
 }
 
 func (a *API) listRS(c *call) error {
-	q, err := resourceServers.ParseList(c.r)
-	if err != nil {
-		return err
-	}
-	canonicalAudienceFilter(q, "identifier", c.tenant.Internal.Issuer)
-	return resourceServers.List(c.w, q, func(after string) ([]model.ResourceServer, string, error) {
+	return resourceServers.List(c.w, c.r, func(after string) ([]model.ResourceServer, string, error) {
 		return a.cfg.Repo.ListResourceServers(c.ctx(), c.tenant.Name, after, 0)
-	})
+	}, canonicalAudienceFilter("identifier", c.tenant.Internal.Issuer))
 }
 
 func (a *API) getRS(c *call) error {
@@ -300,7 +283,7 @@ func (a *API) createRS(c *call) error {
 		TokenDialect: model.TokenDialectAccessToken,
 		Scopes:       []model.ResourceServerScope{},
 	}
-	in.apply(&rs)
+	in.Apply(&rs)
 	if rs.TokenLifetime == 0 {
 		rs.TokenLifetime = defaultRSTokenLife
 	}
@@ -343,15 +326,15 @@ func (a *API) updateRS(c *call) error {
 		return a.cfg.Repo.UpdateResourceServer(c.ctx(), c.tenant.Name, cur.ID, fn)
 	}
 	updated, err := resourceServers.Update(c.r, cas, func(old model.ResourceServer) (model.ResourceServer, error) {
-		if in.present["identifier"] && in.identifier != old.Identifier {
+		if in.Has("identifier") && in.identifier != old.Identifier {
 			return old, rest.InvalidField("Invalid value %s (string) for field identifier (identifier is immutable)", strconv.Quote(in.identifier))
 		}
 		if in.isSystem != nil && *in.isSystem != old.IsSystem {
 			return old, rest.InvalidField("Invalid value %t (boolean) for field is_system (is_system is immutable)", *in.isSystem)
 		}
 		nrs := old
-		in.apply(&nrs)
-		if in.present["token_lifetime"] && !in.present["token_lifetime_for_web"] {
+		in.Apply(&nrs)
+		if in.Has("token_lifetime") && !in.Has("token_lifetime_for_web") {
 			nrs.TokenLifetimeForWeb = min(nrs.TokenLifetimeForWeb, nrs.TokenLifetime)
 		}
 		if old.IsSystem {

@@ -90,12 +90,14 @@ func canonicalAudience(issuer, aud string) string {
 	return aud
 }
 
-// canonicalAudienceFilter maps the values of q's filter on field, which
+// canonicalAudienceFilter maps the values of a list query's filter on field, which
 // holds an audience (a grant's audience, a resource server's identifier),
 // with canonicalAudience: records store the canonical spelling, so any
 // spelling of the Management API identifier finds them.
-func canonicalAudienceFilter(q rest.ListQuery, field, issuer string) {
-	for i, aud := range q.Filters[field] {
-		q.Filters[field][i] = canonicalAudience(issuer, aud)
+func canonicalAudienceFilter(field, issuer string) func(rest.ListQuery) {
+	return func(q rest.ListQuery) {
+		for i, aud := range q.Filters[field] {
+			q.Filters[field][i] = canonicalAudience(issuer, aud)
+		}
 	}
 }

@@ -24,14 +24,18 @@ func (res Resource[T]) version(v T) uint64 {
 	return res.Version(v)
 }
 
-// ParseList reads r's list query against the resource's spec.
-func (res Resource[T]) ParseList(r *http.Request) (ListQuery, error) {
-	return ParseListQuery(r.URL.Query(), res.Spec)
-}
-
-// List answers a list endpoint: every record of the cursor list,
-// rendered, then filtered, sorted, projected and paged as q says.
-func (res Resource[T]) List(w http.ResponseWriter, q ListQuery, page Pager[T]) error {
+// List answers a list endpoint: r's list query read against the
+// resource's spec (400 before the store is read), adjusted by adjust
+// (canonical spellings of filter values), then every record of the
+// cursor list, rendered, filtered, sorted, projected and paged.
+func (res Resource[T]) List(w http.ResponseWriter, r *http.Request, page Pager[T], adjust ...func(ListQuery)) error {
+	q, err := ParseListQuery(r.URL.Query(), res.Spec)
+	if err != nil {
+		return err
+	}
+	for _, f := range adjust {
+		f(q)
+	}
 	p, err := res.Page(q, page)
 	if err != nil {
 		return err
@@ -131,4 +135,38 @@ func WriteOne[T any](w http.ResponseWriter, status int, v T, render func(T) ([]b
 		return err
 	}
 	return WriteJSON(w, status, it.Project(proj), version)
+}
+
+// Changes is what a write body asks of a record of type T: the setters
+// of the members it gave, in body-reading order, and the names of the
+// members given. A resource's parser fills it; create applies it to a
+// new record, update to the one being replaced inside the CAS closure.
+// The zero value is empty and ready.
+type Changes[T any] struct {
+	set     []func(*T)
+	present map[string]bool
+}
+
+// Set records member name as given, with the setter that applies it.
+func (c *Changes[T]) Set(name string, f func(*T)) {
+	c.Mark(name)
+	c.set = append(c.set, f)
+}
+
+// Mark records member name as given without a setter of its own.
+func (c *Changes[T]) Mark(name string) {
+	if c.present == nil {
+		c.present = map[string]bool{}
+	}
+	c.present[name] = true
+}
+
+// Has reports whether member name was given.
+func (c *Changes[T]) Has(name string) bool { return c.present[name] }
+
+// Apply runs the setters on v, in order.
+func (c *Changes[T]) Apply(v *T) {
+	for _, f := range c.set {
+		f(v)
+	}
 }

@@ -120,17 +120,19 @@ func TestResourceList(t *testing.T) {
 	}{
 		{"", `200  {"meta":{"page":1,"page_size":20,"total":4,"start":0,"limit":20,"length":4},"items":[{"id":"1","name":"b"},{"id":"2","name":"a"},{"id":"3","name":"c"},{"id":"4","name":"a"}]}`},
 		{"sort=name,-id&fields=id", `200  {"meta":{"page":1,"page_size":20,"total":4,"start":0,"limit":20,"length":4},"items":[{"id":"4"},{"id":"2"},{"id":"1"},{"id":"3"}]}`},
-		{"name=a&page=2&per_page=1", `200  {"meta":{"page":2,"page_size":1,"total":2,"start":1,"limit":1,"length":1},"items":[{"id":"4","name":"a"}]}`},
+		{"name=A&page=2&per_page=1", `200  {"meta":{"page":2,"page_size":1,"total":2,"start":1,"limit":1,"length":1},"items":[{"id":"4","name":"a"}]}`},
 		{"sort=secret", `400  {"statusCode":400,"error":"Bad Request","message":"Invalid value \"secret\" for query parameter sort (sortable fields: id, name).","errorCode":"invalid_query_string","error_description":"Invalid value \"secret\" for query parameter sort (sortable fields: id, name)."}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/things?"+tt.query, nil)
 			w := httptest.NewRecorder()
-			q, err := things.ParseList(r)
-			if err == nil {
-				err = things.List(w, q, s.page)
+			lower := func(q ListQuery) {
+				for i, v := range q.Filters["name"] {
+					q.Filters["name"][i] = strings.ToLower(v)
+				}
 			}
+			err := things.List(w, r, s.page, lower)
 			if got := answer(w, err); got != tt.want {
 				t.Fatalf("got  %s\nwant %s", got, tt.want)
 			}
@@ -261,5 +263,20 @@ func TestCreatedAndDelete(t *testing.T) {
 	plain := Resource[thing]{Render: things.Render}
 	if got, want := answer(w, plain.OK(w, thing{ID: "1", Version: 3})), `200  {"id":"1","name":""}`; got != want {
 		t.Fatalf("OK without Version: %s, want %s", got, want)
+	}
+}
+
+func TestChanges(t *testing.T) {
+	var c Changes[thing]
+	if c.Has("name") {
+		t.Fatal("the zero Changes has a member")
+	}
+	c.Set("name", func(th *thing) { th.Name = "first" })
+	c.Mark("id")
+	c.Set("name", func(th *thing) { th.Name += "+second" })
+	th := thing{ID: "1", Name: "old"}
+	c.Apply(&th)
+	if th.Name != "first+second" || !c.Has("name") || !c.Has("id") || c.Has("other") {
+		t.Fatalf("after Apply: %+v", th)
 	}
 }
