@@ -29,9 +29,12 @@
 //     toolkit gives, as apierror values that apierror.Write renders.
 //   - Scaffolding (resource.go): Resource[T], generic over the record
 //     type, knows a resource's ListSpec, renderer and version and answers
-//     list, get (with projection), created, ok and delete, and runs an
-//     update closure inside the store's compare-and-swap with If-Match
-//     checked against the version being replaced.
+//     list (query read before the store, adjusters for canonical filter
+//     values), get (projection checked before the load), created, ok and
+//     delete, and runs an update closure inside the store's compare-and-swap with If-Match
+//     checked against the version being replaced. Changes[T] holds the
+//     setters a parsed body gives (and which members it named), applied
+//     to a new record or inside that closure.
 //
 // This package knows no resource, no store and no tenant: it must never
 // import shared/repo or shared/model, and never put an internal error's
