@@ -11,7 +11,7 @@
 # tokens per server CPU-second, p50/p99 and the server CPU each action adds
 # per token (medians over the rounds). Results: bench/README.md, "Actions".
 #
-# Usage: bench/actions.sh [-rounds N] [-duration D] [-concurrency C] [-alg ALG]
+# Usage: [VARIANTS="none minimal gosdk js"] bench/actions.sh [-rounds N] [-duration D] [-concurrency C] [-alg ALG]
 #   defaults: 3 rounds, 10s, 4 connections, EdDSA (the cheapest signature,
 #   so the action's share shows)
 # Needs wat2wasm (wabt), curl and jq; loopback only.
@@ -66,7 +66,7 @@ if [ -z "$ready" ]; then
 	exit 1
 fi
 
-variants=(none minimal gosdk js)
+read -ra variants <<<"${VARIANTS:-none minimal gosdk js}"
 for ((round = 1; round <= rounds; round++)); do
 	n=${#variants[@]}
 	for ((i = 0; i < n; i++)); do
@@ -80,7 +80,8 @@ for ((round = 1; round <= rounds; round++)); do
 		"$work/loadgen" --url "http://127.0.0.1:$port" --bootstrap-file "$data/bootstrap.json" \
 			--scenario client-credentials --alg "$alg" --concurrency "$concurrency" \
 			--duration "$duration" --server-pid "$pid" --sign-ops 0 "${action[@]}" \
-			--out "$work/$v-$round.json" | grep -E '^(scenario|client-credentials|action|machine|warning)'
+			--out "$work/$v-$round.json" >"$work/$v-$round.txt" || echo "actions.sh: loadgen exited $? (errors during the run: see below)"
+		grep -E '^(scenario|client-credentials|action|machine|warning|error)' "$work/$v-$round.txt"
 	done
 done
 
