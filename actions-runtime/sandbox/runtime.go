@@ -94,6 +94,9 @@ type Runtime struct {
 
 	idleBytes atomic.Int64 // linear memory of every warm instance
 	live      atomic.Int64 // instances instantiated and not yet closed
+	// instantiated counts every instance instantiated (a Probe's too),
+	// closed or not: a test sees whether a call found a warm one.
+	instantiated atomic.Int64
 }
 
 // compiled is one module's compiled code, shared by every version with
@@ -307,7 +310,8 @@ func (r *Runtime) Hold(ctx context.Context, wasm []byte) (release func(), err er
 // with other options) under a key closes the previous version. Instances
 // are pooled per key, never per content, so two actions never share an
 // instance even with identical modules. Load does not instantiate: an
-// init payload runs with each new instance (Probe runs one up front).
+// init payload runs with each new instance (Probe runs one up front and
+// keeps nothing; Version.Warm pools them ahead of calls).
 func (r *Runtime) Load(ctx context.Context, key string, wasm []byte, opts ...LoadOption) (*Version, error) {
 	hash := sha256.Sum256(wasm)
 	o := r.options(opts)
@@ -440,12 +444,15 @@ type Stats struct {
 	// serving a call. An instance stopped at its deadline is closed before
 	// Invoke returns, so it is not counted.
 	LiveInstances int64
+	// Instantiations counts the instances instantiated since New (for a
+	// call, a Warm or a Probe), including those closed since.
+	Instantiations int64
 }
 
 // Stats counts loaded versions, compiled modules and instances.
 func (r *Runtime) Stats() Stats {
 	r.mu.Lock()
-	s := Stats{IdleBytes: r.idleBytes.Load(), LiveInstances: r.live.Load()}
+	s := Stats{IdleBytes: r.idleBytes.Load(), LiveInstances: r.live.Load(), Instantiations: r.instantiated.Load()}
 	s.Versions = r.lru.Len()
 	for e := r.lru.Front(); e != nil; e = e.Next() {
 		v := e.Value.(*Version)

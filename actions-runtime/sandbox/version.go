@@ -179,6 +179,51 @@ func (v *Version) put(in *instance, ok bool) {
 	}
 }
 
+// Warm instantiates up to n instances ahead of calls into the version's
+// idle pool (running _initialize and authok_init as a call's instance
+// would), so the next calls find them warm: a node warms a version after
+// loading it, before any request can reach it. The pool's bounds hold as
+// for any idle instance: Warm stops at MaxIdlePerVersion idle instances
+// (none when it is negative), and an instance that does not fit
+// MaxIdleBytes is closed by the same trimming as after a call (idle
+// instances of less recently used versions go first), which also stops
+// Warm. A failure to instantiate returns its typed error (ErrInit,
+// ErrTimeout, ErrTrap, ErrOutOfMemory, ErrDenied; ErrClosed for a closed
+// version) and pools nothing of the failed instance.
+func (v *Version) Warm(ctx context.Context, n int) error {
+	for range n {
+		v.mu.Lock()
+		if v.closed {
+			v.mu.Unlock()
+			return ErrClosed
+		}
+		before := len(v.idle)
+		if before >= v.rt.cfg.MaxIdlePerVersion {
+			v.mu.Unlock()
+			return nil
+		}
+		v.inflight++ // holds the compiled code while instantiating
+		v.mu.Unlock()
+		in, err := v.instantiate(ctx)
+		if err != nil {
+			v.put(nil, false)
+			return fmt.Errorf("warming %s: %w", v.key, err)
+		}
+		v.put(in, true)
+		if v.IdleInstances() <= before { // full, closed or trimmed: more would not stay
+			return nil
+		}
+	}
+	return nil
+}
+
+// IdleInstances is the number of warm instances the version holds.
+func (v *Version) IdleInstances() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.idle)
+}
+
 func (v *Version) instantiate(ctx context.Context) (*instance, error) {
 	cfg := v.rt.cfg
 	in := &instance{rt: v.rt}
@@ -207,6 +252,7 @@ func (v *Version) instantiate(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("instantiating: %w", classify(ictx, in, err))
 	}
 	v.rt.live.Add(1)
+	v.rt.instantiated.Add(1)
 	in.mod = mod
 	in.alloc = mod.ExportedFunction(abi.AllocExport)
 	in.onTrigger = mod.ExportedFunction(abi.OnTriggerExport)
