@@ -83,8 +83,11 @@ type Executor struct {
 	dirtyAll bool
 	wake     chan struct{}
 
-	tests     chan struct{} // Test runs in flight
-	jsOnce    sync.Once
+	tests  chan struct{} // Test runs in flight
+	jsOnce sync.Once
+	// compiling is set while the JS engine compiles; wazero cannot stop a
+	// compilation, so Close does not wait for one (see close).
+	compiling atomic.Bool
 	closeOnce sync.Once
 	jsRelease func()
 	loader    *loader
@@ -199,7 +202,9 @@ func (e *Executor) Start() error {
 	e.markAll()
 	go func() {
 		defer close(e.done)
-		e.holdJS(ctx) // before the first load, off every request
+		if ctx.Err() == nil { // not when closed before it began
+			e.holdJS(ctx) // before the first load, off every request
+		}
 		e.loader.run(ctx)
 	}()
 	go e.execs.run(ctx)
@@ -228,15 +233,45 @@ func (e *Executor) close(ctx context.Context) error {
 	if e.started {
 		e.unsub()
 		e.cancel()
-		<-e.done
+		if err := e.waitUnlessCompiling(e.done); err != nil {
+			return err
+		}
 		e.execs.close(ctx)
 	}
-	// Waits for a Prepare in flight, and stops later ones.
-	e.jsOnce.Do(func() {})
+	// Waits for a Prepare in flight (unless it is compiling), and stops
+	// later ones.
+	prepared := make(chan struct{})
+	go func() { e.jsOnce.Do(func() {}); close(prepared) }()
+	if err := e.waitUnlessCompiling(prepared); err != nil {
+		return err
+	}
 	if e.jsRelease != nil {
 		e.jsRelease()
 	}
 	return e.rt.Close(ctx)
+}
+
+// errStillCompiling: Close found the JavaScript engine compiling.
+var errStillCompiling = errors.New("executor: closed while the JavaScript engine was compiling; the compilation cannot be interrupted and ends with the process")
+
+// waitUnlessCompiling waits for done, but returns errStillCompiling at
+// once when the JavaScript engine is compiling: a compilation takes
+// seconds (minutes under the race detector) and cannot be interrupted,
+// and a node asked to stop must stop promptly. The runtime is then left
+// open for the process's exit to reclaim.
+func (e *Executor) waitUnlessCompiling(done <-chan struct{}) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-tick.C:
+			if e.compiling.Load() {
+				return errStillCompiling
+			}
+		}
+	}
 }
 
 // Bound reports whether the tenant has at least one action bound to the

@@ -20,6 +20,8 @@ func (e *Executor) holdJS(ctx context.Context) {
 		return
 	}
 	e.jsOnce.Do(func() {
+		e.compiling.Store(true)
+		defer e.compiling.Store(false)
 		release, err := e.cfg.JS.Hold(ctx, e.rt)
 		if err != nil {
 			e.log.Error("actions: compiling the JavaScript engine", "err", err)
