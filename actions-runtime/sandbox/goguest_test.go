@@ -25,7 +25,9 @@ func goGuestVersion(t *testing.T) (*Runtime, *Version) {
 	t.Helper()
 	wasm := goGuest(t)
 	goRuntimeOnce.Do(func() {
-		r, err := New(ctx, Config{Cache: sharedCache, MemoryLimitBytes: 64 << 20, Timeout: 2 * time.Second})
+		// InitTimeout: eight Go instances starting at once under -race on a
+		// busy 2-core machine take longer than the default 2 s.
+		r, err := New(ctx, Config{Cache: sharedCache, MemoryLimitBytes: 64 << 20, Timeout: 2 * time.Second, InitTimeout: time.Minute})
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}

@@ -17,6 +17,10 @@ const management = new ManagementClient({
   clientId: creds.client_id,
   clientSecret: creds.client_secret,
   audience: creds.audience,
+  // A fresh dev node compiles the JS engine at start-up and the first
+  // create waits for it to check the code: seconds, far more under -race
+  // on a busy machine, past the SDK's default 10 s.
+  timeoutDuration: 180000,
   // The SDK always calls https://{domain}; dev serves plain HTTP.
   fetch: (input, init) => fetch(String(input).replace(/^https:/, 'http:'), init),
 });
