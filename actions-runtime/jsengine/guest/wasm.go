@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"runtime"
 	"unsafe"
 )
 
@@ -54,7 +55,12 @@ func authokInit(ptr, n int32) int64 {
 
 //go:wasmexport authok_on_trigger
 func onTrigger(trigger, ptr, n int32) int64 {
-	return ret(theEngine().call(trigger, inBuf[:n]))
+	out := theEngine().call(trigger, inBuf[:n])
+	// As in actions-runtime/sdk: yield so the garbage collector's
+	// background work runs; without it a guest entered only through
+	// exports stalls its collector and grows to the memory ceiling.
+	runtime.Gosched()
+	return ret(out)
 }
 
 func ret(b []byte) int64 {

@@ -13,6 +13,17 @@ func init() {
 		api.AccessToken.SetCustomClaim("https://example.com/tier", ev.Secrets["TIER"])
 		return nil
 	})
+	// send-phone-message makes 10 KB of garbage per call, for the test
+	// that the guest's garbage collector keeps up over many calls.
+	sdk.Handle(sdk.SendPhoneMessage, func(ev *sdk.Event, api *sdk.API) error {
+		garbage = garbage[:0]
+		for range 100 {
+			garbage = append(garbage, make([]byte, 100))
+		}
+		return nil
+	})
 }
+
+var garbage [][]byte
 
 func main() {}
