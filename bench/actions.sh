@@ -17,6 +17,7 @@
 # Needs wat2wasm (wabt), curl and jq; loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 rounds=3
 duration=10s
@@ -54,17 +55,7 @@ port=18580
 data="$work/data"
 "$work/authok" dev --data-dir "$data" --listen "127.0.0.1:$port" >"$work/authok.log" 2>&1 &
 pid=$!
-ready=
-for _ in $(seq 1 600); do
-	if [ -s "$data/bootstrap.json" ] && curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$ready" ]; then
-	cat "$work/authok.log" >&2
-	echo "actions.sh: authok dev did not become ready" >&2
-	exit 1
-fi
+wait_dev_ready "$pid" "$data" "$port" "$work/authok.log" actions.sh
 
 read -ra variants <<<"${VARIANTS:-none minimal gosdk js}"
 for ((round = 1; round <= rounds; round++)); do

@@ -12,6 +12,7 @@
 # Needs cgo, a C compiler and curl; loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 rounds=2
 duration=10s
@@ -54,17 +55,7 @@ for ((round = 1; round <= rounds; round++)); do
 		data="$work/data-$way-$round"
 		"$work/authok-$way" dev --data-dir "$data" --listen "127.0.0.1:$port" >"$data.log" 2>&1 &
 		pid=$!
-		ready=
-		for _ in $(seq 1 600); do
-			if [ -s "$data/bootstrap.json" ] && curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if [ -z "$ready" ]; then
-			cat "$data.log" >&2
-			echo "boringcrypto-load.sh: authok dev ($way) did not become ready" >&2
-			exit 1
-		fi
+		wait_dev_ready "$pid" "$data" "$port" "$data.log" "boringcrypto-load.sh ($way)"
 		for alg in "${algs[@]}"; do
 			echo "== round $round/$rounds: $way, $alg"
 			"$work/loadgen" --url "http://127.0.0.1:$port" --bootstrap-file "$data/bootstrap.json" \

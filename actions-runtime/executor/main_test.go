@@ -18,6 +18,7 @@ import (
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
+	"github.com/authok-edge/authok/shared/servetest"
 	"github.com/authok-edge/authok/shared/store"
 	"github.com/authok-edge/authok/shared/store/storetest"
 )
@@ -177,21 +178,10 @@ func (f *cluster) run() ([]Command, error) {
 	return f.x.Run(ctx, f.tenant, abi.CredentialsExchange, testEvent{scope: "read:a"})
 }
 
-// eventually waits (two minutes at most: milliseconds idle, tens of
-// seconds on a starved machine under -race) until cond holds.
+// eventually waits (two minutes at most) until cond holds.
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %s", what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	servetest.Eventually(t, what, 2*time.Minute, 20*time.Millisecond, cond)
 }
 
 // claims renders the commands as "action:Type name=value" lines.

@@ -51,13 +51,18 @@ type api struct {
 	token string
 }
 
-func newAPI(tb testing.TB, base string, creds credentials) *api {
-	tb.Helper()
-	cc := clientcredentials.Config{
+// managementClient is the bootstrap management client asking base's token
+// endpoint for a Management API token, as x/oauth2 does.
+func managementClient(base string, creds credentials) *clientcredentials.Config {
+	return &clientcredentials.Config{
 		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: base + "/oauth/token",
 		EndpointParams: url.Values{"audience": {creds.Issuer + "api/v1/"}}, AuthStyle: oauth2.AuthStyleInParams,
 	}
-	tok, err := cc.Token(context.Background())
+}
+
+func newAPI(tb testing.TB, base string, creds credentials) *api {
+	tb.Helper()
+	tok, err := managementClient(base, creds).Token(context.Background())
 	if err != nil {
 		tb.Fatalf("management token: %v", err)
 	}
@@ -113,11 +118,7 @@ func secrets(kv ...string) []map[string]string {
 // base with x/oauth2 and returns its claims, or the endpoint's error.
 func claimsAt(tb testing.TB, base string, creds credentials) (map[string]any, *oauth2.RetrieveError) {
 	tb.Helper()
-	cc := clientcredentials.Config{
-		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: base + "/oauth/token",
-		EndpointParams: url.Values{"audience": {creds.Issuer + "api/v1/"}}, AuthStyle: oauth2.AuthStyleInParams,
-	}
-	tok, err := cc.Token(context.Background())
+	tok, err := managementClient(base, creds).Token(context.Background())
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
@@ -144,21 +145,10 @@ func describeToken(claims map[string]any, re *oauth2.RetrieveError) string {
 	return string(b)
 }
 
-// waitFor polls cond until it holds (two minutes at most: the first load
-// of the JavaScript engine on a starved machine takes tens of seconds).
+// waitFor waits (two minutes at most) until cond holds.
 func waitFor(tb testing.TB, what string, cond func() (bool, string)) {
 	tb.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("waiting for %s: %s", what, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	servetest.Eventually(tb, what, 2*time.Minute, 10*time.Millisecond, cond)
 }
 
 // actionCluster is a control-plane node and an edge, each its own process.

@@ -32,6 +32,7 @@ import (
 	"github.com/authok-edge/authok/shared/model"
 	"github.com/authok-edge/authok/shared/repo"
 	"github.com/authok-edge/authok/shared/secretbox"
+	"github.com/authok-edge/authok/shared/servetest"
 	"github.com/authok-edge/authok/shared/store"
 	"github.com/authok-edge/authok/shared/store/storetest"
 )
@@ -226,21 +227,10 @@ func (f *edgeCluster) token() (map[string]any, *oauth2.RetrieveError) {
 	return claims, nil
 }
 
-// eventually waits (two minutes at most: milliseconds idle, tens of
-// seconds on a starved machine under -race) for cond.
+// eventually waits (two minutes at most) until cond holds.
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %s", what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	servetest.Eventually(t, what, 2*time.Minute, 20*time.Millisecond, cond)
 }
 
 func describe(claims map[string]any, re *oauth2.RetrieveError) string {

@@ -121,3 +121,23 @@ func Do(t testing.TB, client *http.Client, req *http.Request) Response {
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
+
+// Eventually polls cond every interval until it holds, and fails tb with
+// what and cond's last state once timeout has passed. Tests wait on
+// conditions, never on bare sleeps: milliseconds on an idle machine, tens
+// of seconds on a starved one under -race.
+func Eventually(tb testing.TB, what string, timeout, interval time.Duration, cond func() (ok bool, state string)) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("waiting for %s: %s", what, state)
+			return
+		}
+		time.Sleep(interval)
+	}
+}

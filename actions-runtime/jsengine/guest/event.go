@@ -120,20 +120,30 @@ func (p *eventParser) object(depth int) (goja.Value, error) {
 		if err := obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
 			return nil, err
 		}
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, errSyntax
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if done, err := p.separator('}'); err != nil {
+			return nil, err
+		} else if done {
 			return obj, nil
-		default:
-			return nil, errSyntax
 		}
 	}
+}
+
+// separator reads what follows a member or an element: ',' (more
+// follow) or close (the object or array ends).
+func (p *eventParser) separator(close byte) (done bool, err error) {
+	p.space()
+	if p.i >= len(p.s) {
+		return false, errSyntax
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case close:
+		p.i++
+		return true, nil
+	}
+	return false, errSyntax
 }
 
 func (p *eventParser) array(depth int) (goja.Value, error) {
@@ -150,18 +160,10 @@ func (p *eventParser) array(depth int) (goja.Value, error) {
 			return nil, err
 		}
 		items = append(items, v)
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, errSyntax
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		if done, err := p.separator(']'); err != nil {
+			return nil, err
+		} else if done {
 			return p.vm.NewArray(items...), nil
-		default:
-			return nil, errSyntax
 		}
 	}
 }

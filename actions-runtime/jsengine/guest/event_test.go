@@ -42,3 +42,28 @@ func TestEventParser(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEventParser: whatever the scanner takes whole, JSON.parse takes too
+// and builds the same value; it never panics on any input.
+func FuzzEventParser(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"a":[1,2,{"b":null}]}`, `"\u00e9"`, `-1.5E-2`, `{"__proto__":{"p":1}}`, `[1,]`, `{"a"}`} {
+		f.Add([]byte(seed))
+	}
+	e := newEngine()
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		p := eventParser{vm: e.vm, s: doc}
+		v, err := p.value(0)
+		if p.space(); err != nil || p.i != len(doc) {
+			return // the engine falls back to JSON.parse for these
+		}
+		want, err := e.parse(goja.Undefined(), e.vm.ToValue(string(doc)))
+		if err != nil {
+			t.Fatalf("%q: taken by the scanner, refused by JSON.parse: %v", doc, err)
+		}
+		g, _ := e.stringify(goja.Undefined(), v)
+		w, _ := e.stringify(goja.Undefined(), want)
+		if g.String() != w.String() {
+			t.Fatalf("%q: scanner %s, JSON.parse %s", doc, g, w)
+		}
+	})
+}

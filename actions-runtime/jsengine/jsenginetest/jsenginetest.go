@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authok-edge/authok/actions-runtime/sandbox/sandboxtest"
 )
 
 // BuildFlags are the flags `make engine` and Build use.
@@ -47,19 +49,11 @@ func Engine(tb testing.TB) []byte {
 // user cache directory, shared by every test run on the machine.
 func CompilationCacheDir(tb testing.TB) string {
 	tb.Helper()
-	dir := filepath.Join(userCache(), "authok-jsengine", "wazero")
+	dir := filepath.Join(sandboxtest.UserCacheDir(), "authok-jsengine", "wazero")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.Fatalf("compilation cache dir: %v", err)
 	}
 	return dir
-}
-
-func userCache() string {
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return os.TempDir()
-	}
-	return d
 }
 
 // Build returns dist/engine.wasm if it is newer than every source it is
@@ -93,32 +87,8 @@ func Build() ([]byte, error) {
 	if fi, err := os.Stat(dist); err == nil && fi.ModTime().After(newest) {
 		return os.ReadFile(dist)
 	}
-	dir := filepath.Join(userCache(), "authok-jsengine")
-	out := filepath.Join(dir, "engine-"+hex.EncodeToString(h.Sum(nil))[:24]+".wasm")
-	if b, err := os.ReadFile(out); err == nil {
-		return b, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	tmp, err := os.CreateTemp(dir, "build-*.wasm")
-	if err != nil {
-		return nil, err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	args := append([]string{"build"}, BuildFlags...)
-	args = append(args, "-o", tmp.Name(), "./"+guestPkg)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(out)
+	return sandboxtest.BuildWasip1Cached("authok-jsengine", "engine-"+hex.EncodeToString(h.Sum(nil))[:24]+".wasm",
+		root, "./"+guestPkg, BuildFlags...)
 }
 
 // moduleRoot is the directory of the main module's go.mod.

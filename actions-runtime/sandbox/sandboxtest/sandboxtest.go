@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -41,12 +42,29 @@ func BuildGo(dir string, deps ...string) ([]byte, error) {
 		fmt.Fprintf(h, "%s %d\n", f, len(b))
 		h.Write(b)
 	}
-	cacheDir, err := os.UserCacheDir()
+	pkg := "./" + filepath.ToSlash(filepath.Clean(dir))
+	return BuildWasip1Cached("authok-actions-testdata", filepath.Base(dir)+"-"+hex.EncodeToString(h.Sum(nil))[:24]+".wasm",
+		"", pkg, "-buildmode=c-shared")
+}
+
+// UserCacheDir is the user cache directory, or the temp directory when
+// there is none.
+func UserCacheDir() string {
+	d, err := os.UserCacheDir()
 	if err != nil {
-		cacheDir = os.TempDir()
+		return os.TempDir()
 	}
-	cacheDir = filepath.Join(cacheDir, "authok-actions-testdata")
-	out := filepath.Join(cacheDir, filepath.Base(dir)+"-"+hex.EncodeToString(h.Sum(nil))[:24]+".wasm")
+	return d
+}
+
+// BuildWasip1Cached returns <user cache>/<cache>/<name> if it exists, else
+// builds pkg (run in workDir; "" is the working directory) with
+// GOOS=wasip1 GOARCH=wasm and flags into it, atomically (a temp file
+// renamed), so concurrent test binaries never read half a module. name
+// must change whenever what it is built from does (a content hash).
+func BuildWasip1Cached(cache, name, workDir, pkg string, flags ...string) ([]byte, error) {
+	cacheDir := filepath.Join(UserCacheDir(), cache)
+	out := filepath.Join(cacheDir, name)
 	if b, err := os.ReadFile(out); err == nil {
 		return b, nil
 	}
@@ -59,10 +77,12 @@ func BuildGo(dir string, deps ...string) ([]byte, error) {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+filepath.ToSlash(filepath.Clean(dir)))
+	args := append(append([]string{"build"}, flags...), "-o", tmp.Name(), pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = workDir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build %s: %v\n%s", dir, err, b)
+		return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return nil, err
